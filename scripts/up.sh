@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# ./batch up: PostgreSQL (docker compose when a Docker engine answers, else a local cluster),
+# migrations, the API and a worker, the simulator when no Anthropic__ApiKey is set, and a sample job.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/postgres.sh
+
+state=.batch
+mkdir -p "$state/logs"
+api_url=${BATCH_API_URL:-http://127.0.0.1:5080}
+simulator_url=${BATCH_SIMULATOR_URL:-http://127.0.0.1:5090}
+
+if [ -z "${Batch__AdminApiKey:-}" ]; then
+  if [ ! -s "$state/admin-key" ]; then
+    (umask 077; echo "bk_admin_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')" > "$state/admin-key")
+  fi
+  Batch__AdminApiKey=$(cat "$state/admin-key")
+  export Batch__AdminApiKey
+fi
+
+offline=false
+if [ -z "${Anthropic__ApiKey:-}" ]; then
+  offline=true
+  export Simulator__ApiKey=${Simulator__ApiKey:-sim-local-key}
+  export Anthropic__ApiKey=$Simulator__ApiKey
+  export Anthropic__BaseUrl=$simulator_url
+fi
+
+submit_sample() {
+  curl -sS --fail-with-body -H "Authorization: Bearer $Batch__AdminApiKey" \
+    -F "spec=@samples/reviews.spec.json;type=application/json" \
+    -F "file=@samples/reviews.csv;type=text/csv" "$api_url/api/jobs"
+}
+
+wait_for_api() {
+  for _ in $(seq 1 120); do
+    curl -sf -H "Authorization: Bearer $Batch__AdminApiKey" "$api_url/api/health" >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  echo "The API did not answer at $api_url: see $state/logs/api.log" >&2
+  return 1
+}
+
+follow_sample() {
+  local job_id=$1 status
+  for _ in $(seq 1 120); do
+    status=$(curl -sf -H "Authorization: Bearer $Batch__AdminApiKey" "$api_url/api/jobs/$job_id" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
+    case "$status" in completed|failed|canceled|paused) break ;; esac
+    sleep 1
+  done
+  echo "Sample job $job_id: ${status:-unknown}"
+  curl -sf -H "Authorization: Bearer $Batch__AdminApiKey" "$api_url/api/jobs/$job_id" && echo
+  echo "First results:"
+  curl -sf -H "Authorization: Bearer $Batch__AdminApiKey" "$api_url/api/jobs/$job_id/results?format=csv" | head -n 4
+}
+
+print_banner() {
+  cat <<TEXT
+
+Batch is up.
+  API            $api_url/api/jobs
+  API reference  $api_url/docs
+  Dashboard      $api_url/hangfire   (user: anything, password: the admin key)
+  Admin key      $Batch__AdminApiKey
+TEXT
+  if $offline; then
+    echo "  Messages API   $Anthropic__BaseUrl  (the simulator: no Anthropic__ApiKey is set, so no real model is called)"
+  else
+    echo "  Messages API   ${Anthropic__BaseUrl:-https://api.anthropic.com}"
+  fi
+  cat <<TEXT
+
+Try:
+  curl -H "Authorization: Bearer $Batch__AdminApiKey" -F spec=@samples/reviews.spec.json -F file=@samples/reviews.csv $api_url/api/jobs
+TEXT
+}
+
+if [ -z "${ConnectionStrings__Batch:-}" ] && batch_docker_engine_answers; then
+  export BATCH_ADMIN_API_KEY=$Batch__AdminApiKey
+  $offline && export COMPOSE_PROFILES=simulator ANTHROPIC_BASE_URL=http://simulator:8080 ANTHROPIC_API_KEY=$Simulator__ApiKey
+  docker compose up -d --build
+  wait_for_api
+  print_banner
+  job=$(submit_sample) && follow_sample "$(echo "$job" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')"
+  echo "Logs: docker compose logs -f   Stop: docker compose down"
+  exit 0
+fi
+
+ConnectionStrings__Batch=${ConnectionStrings__Batch:-$(batch_local_postgres)}
+export ConnectionStrings__Batch
+
+echo "Building..."
+dotnet build -c Release -v quiet --nologo src/Batch.Api src/Batch.Worker src/Batch.Simulator >"$state/logs/build.log" 2>&1 \
+  || { cat "$state/logs/build.log"; exit 1; }
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if $offline; then
+  echo "No Anthropic__ApiKey is set: starting the Messages API simulator at $simulator_url; no real model is called."
+  dotnet run --no-build -c Release --project src/Batch.Simulator -- --urls "$simulator_url" >"$state/logs/simulator.log" 2>&1 &
+  pids+=($!)
+fi
+
+# The API migrates the database before it listens; the worker waits for it so they do not race.
+dotnet run --no-build -c Release --project src/Batch.Api -- --urls "$api_url" >"$state/logs/api.log" 2>&1 &
+pids+=($!)
+wait_for_api
+dotnet run --no-build -c Release --project src/Batch.Worker >"$state/logs/worker.log" 2>&1 &
+pids+=($!)
+
+print_banner
+echo
+echo "Submitting the sample job (samples/reviews.csv)..."
+if job=$(submit_sample); then
+  echo "$job"
+  follow_sample "$(echo "$job" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')"
+else
+  echo "Could not submit the sample job: $job" >&2
+fi
+echo
+echo "Logs in $state/logs. Press Ctrl-C to stop."
+wait

@@ -1,0 +1,79 @@
+using System.Net.Http.Headers;
+using System.Security.Claims;
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace Batch.Api.Authentication;
+
+/// <summary>
+/// Authenticates <c>Authorization: Bearer &lt;key&gt;</c> for REST clients, and <c>Basic</c> with the key as
+/// the password so a browser can open the dashboard and the API reference with its own login prompt.
+/// </summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    ApiKeyValidator validator)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!AuthenticationHeaderValue.TryParse(Request.Headers.Authorization, out var header) || string.IsNullOrEmpty(header.Parameter))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var key = header.Scheme.ToUpperInvariant() switch
+        {
+            "BEARER" => header.Parameter,
+            "BASIC" => PasswordOf(header.Parameter),
+            _ => null,
+        };
+        if (string.IsNullOrEmpty(key))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var identity = await validator.ValidateAsync(key, SchemeName, Context.RequestAborted);
+        return identity is null
+            ? AuthenticateResult.Fail("The API key is not valid or has been revoked.")
+            : AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = "Bearer, Basic realm=\"Batch\", charset=\"UTF-8\"";
+        await Results.Problem(
+            statusCode: StatusCodes.Status401Unauthorized,
+            title: "Authentication required",
+            detail: "Send an API key as 'Authorization: Bearer <key>'.").ExecuteAsync(Context);
+    }
+
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status403Forbidden;
+        await Results.Problem(
+            statusCode: StatusCodes.Status403Forbidden,
+            title: "Forbidden",
+            detail: "This API key may not use this endpoint.").ExecuteAsync(Context);
+    }
+
+    private static string? PasswordOf(string basicParameter)
+    {
+        try
+        {
+            var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(basicParameter));
+            var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+            return colon < 0 ? null : decoded[(colon + 1)..];
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using System.Text.Json;
+using Batch.Api.Apis;
+using Batch.Api.Authentication;
+using Hangfire;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Scalar.AspNetCore;
+
+namespace Batch.Api;
+
+public static class Extensions
+{
+    public static IHostApplicationBuilder AddBatchApi(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddProblemDetails();
+        // The API speaks snake_case like the Messages API its users already know.
+        services.ConfigureHttpJsonOptions(options => options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        services.AddOpenApi();
+
+        services.AddScoped<ApiKeyValidator>();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            // Every endpoint, the OpenAPI document and the dashboard included, needs a key unless it says otherwise.
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddPolicy(BatchPolicies.Admin, policy => policy.RequireAuthenticatedUser().RequireRole(BatchClaims.AdminRole));
+
+        return builder;
+    }
+
+    public static WebApplication MapBatchApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapOpenApi();
+        app.MapScalarApiReference("/docs");
+
+        app.MapHealthApi();
+
+        app.MapHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            DashboardTitle = "Batch",
+            DisplayStorageConnectionString = false,
+            // ASP.NET Core authorization guards the route below; Hangfire's own filter would let localhost in.
+            Authorization = [],
+            AsyncAuthorization = [],
+        }).RequireAuthorization(BatchPolicies.Admin);
+
+        return app;
+    }
+}

@@ -1,0 +1,22 @@
+using Batch.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace Batch.Data;
+
+public class BatchDbContext(DbContextOptions<BatchDbContext> options) : DbContext(options)
+{
+    public DbSet<Job> Jobs => Set<Job>();
+    public DbSet<JobRow> JobRows => Set<JobRow>();
+    public DbSet<ProviderAccount> ProviderAccounts => Set<ProviderAccount>();
+    public DbSet<RateBudget> RateBudgets => Set<RateBudget>();
+    public DbSet<ModelSetting> ModelSettings => Set<ModelSetting>();
+    public DbSet<ModelPrice> ModelPrices => Set<ModelPrice>();
+    public DbSet<JobSchedule> JobSchedules => Set<JobSchedule>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.HasDefaultSchema("batch");
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(BatchDbContext).Assembly);
+    }
+}

@@ -1,0 +1,41 @@
+using Batch.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Batch.Data.Configurations;
+
+internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
+{
+    public void Configure(EntityTypeBuilder<Job> builder)
+    {
+        builder.ToTable("jobs");
+        builder.HasKey(j => j.Id);
+        builder.Property(j => j.Project).HasMaxLength(64);
+        builder.Property(j => j.Name).HasMaxLength(200);
+        builder.Property(j => j.Model).HasMaxLength(200);
+        builder.Property(j => j.DefaultParams).HasColumnType("jsonb");
+        builder.Property(j => j.IdempotencyKey).HasMaxLength(200);
+        builder.Property(j => j.Columns).HasColumnType("text[]");
+
+        builder.OwnsOne(j => j.Counters, counters =>
+        {
+            // Owned columns keep plain names (succeeded_rows, cost_usd) rather than counters_*.
+            counters.Property(c => c.SucceededRows).HasColumnName("succeeded_rows");
+            counters.Property(c => c.FailedRows).HasColumnName("failed_rows");
+            counters.Property(c => c.CanceledRows).HasColumnName("canceled_rows");
+            counters.Property(c => c.InputTokens).HasColumnName("input_tokens");
+            counters.Property(c => c.CacheWrite5mTokens).HasColumnName("cache_write_5m_tokens");
+            counters.Property(c => c.CacheWrite1hTokens).HasColumnName("cache_write_1h_tokens");
+            counters.Property(c => c.CacheReadTokens).HasColumnName("cache_read_tokens");
+            counters.Property(c => c.OutputTokens).HasColumnName("output_tokens");
+            counters.Property(c => c.CostUsd).HasColumnName("cost_usd").HasPrecision(20, 10);
+        });
+        builder.Navigation(j => j.Counters).IsRequired();
+
+        builder.HasOne(j => j.Account).WithMany().HasForeignKey(j => j.AccountId).OnDelete(DeleteBehavior.Restrict);
+
+        builder.HasIndex(j => new { j.Project, j.CreatedAt });
+        builder.HasIndex(j => j.Status);
+        builder.HasIndex(j => new { j.Project, j.IdempotencyKey }).IsUnique().HasFilter("idempotency_key IS NOT NULL");
+    }
+}

@@ -1,0 +1,31 @@
+using Batch.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Batch.Data.Configurations;
+
+internal sealed class JobRowConfiguration : IEntityTypeConfiguration<JobRow>
+{
+    public void Configure(EntityTypeBuilder<JobRow> builder)
+    {
+        builder.ToTable("job_rows");
+        builder.HasKey(r => new { r.JobId, r.Seq });
+        builder.Property(r => r.CustomId).HasMaxLength(64);
+        builder.Property(r => r.Input).HasColumnType("jsonb");
+        builder.Property(r => r.OutputContent).HasColumnType("jsonb");
+        builder.Property(r => r.CostUsd).HasPrecision(20, 10);
+
+        builder.HasOne<Job>().WithMany().HasForeignKey(r => r.JobId).OnDelete(DeleteBehavior.Cascade);
+
+        builder.HasIndex(r => new { r.JobId, r.CustomId }).IsUnique();
+
+        // Claiming reads "the next pending rows of this job" and "this job's expired leases";
+        // partial indexes keep both small however many rows are already done.
+        builder.HasIndex(r => new { r.JobId, r.Seq })
+            .HasDatabaseName("ix_job_rows_pending")
+            .HasFilter("status = 0");
+        builder.HasIndex(r => new { r.JobId, r.LeaseExpiresAt })
+            .HasDatabaseName("ix_job_rows_leased")
+            .HasFilter("status = 1");
+    }
+}

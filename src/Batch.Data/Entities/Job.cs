@@ -1,0 +1,94 @@
+namespace Batch.Data.Entities;
+
+/// <summary>
+/// One uploaded batch: the spec every row shares, its lifecycle, and running totals that are
+/// kept current as results are recorded so that status reads never scan the rows.
+/// </summary>
+public class Job
+{
+    public Guid Id { get; set; }
+    public required string Project { get; set; }
+    public required string Name { get; set; }
+    public JobStatus Status { get; set; } = JobStatus.Queued;
+
+    /// <summary>Why the job is paused or failed, in words a user can act on.</summary>
+    public string? StatusReason { get; set; }
+
+    public Guid AccountId { get; set; }
+    public ProviderAccount? Account { get; set; }
+
+    public required string Model { get; set; }
+    public string? SystemPrompt { get; set; }
+
+    /// <summary>The user message with <c>{{column}}</c> placeholders; null for JSONL params rows.</summary>
+    public string? UserTemplate { get; set; }
+
+    public int MaxTokens { get; set; }
+
+    /// <summary>Other Messages parameters every row inherits (temperature, stop_sequences, tools, ...), as JSON.</summary>
+    public string DefaultParams { get; set; } = "{}";
+
+    public CacheTtl CacheTtl { get; set; } = CacheTtl.FiveMinutes;
+    public int Priority { get; set; }
+    public RowFormat RowFormat { get; set; }
+
+    /// <summary>Input column names in file order, so CSV results can repeat them.</summary>
+    public string[] Columns { get; set; } = [];
+
+    /// <summary>Set when the shared prefix is too short to cache, or other facts the user should see.</summary>
+    public string? CacheNote { get; set; }
+
+    public string? IdempotencyKey { get; set; }
+    public Guid? ScheduleId { get; set; }
+    public Guid? CreatedByKeyId { get; set; }
+
+    public int RowCount { get; set; }
+    public JobCounters Counters { get; set; } = new();
+
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+/// <summary>Running totals of a job's recorded rows; owned by <see cref="Job"/> and stored in its table.</summary>
+public class JobCounters
+{
+    public int SucceededRows { get; set; }
+    public int FailedRows { get; set; }
+    public int CanceledRows { get; set; }
+    public long InputTokens { get; set; }
+    public long CacheWrite5mTokens { get; set; }
+    public long CacheWrite1hTokens { get; set; }
+    public long CacheReadTokens { get; set; }
+    public long OutputTokens { get; set; }
+    public decimal CostUsd { get; set; }
+}
+
+public enum JobStatus : short
+{
+    Queued = 0,
+    Running = 1,
+    Paused = 2,
+    Completed = 3,
+    Failed = 4,
+    Canceled = 5,
+}
+
+public enum CacheTtl : short
+{
+    FiveMinutes = 0,
+    OneHour = 1,
+}
+
+public enum RowFormat : short
+{
+    /// <summary>CSV columns fill the job's template.</summary>
+    CsvTemplate = 0,
+
+    /// <summary>Each JSONL line is an object of template variables.</summary>
+    JsonlTemplate = 1,
+
+    /// <summary>Each JSONL line is <c>{"custom_id", "params"}</c> with a whole Messages body.</summary>
+    JsonlParams = 2,
+}

@@ -1,0 +1,37 @@
+namespace Batch.Data.Entities;
+
+/// <summary>
+/// An endpoint that speaks the Messages API (Anthropic or a gateway) and the rate limits that
+/// belong to it. The key itself is never stored: <see cref="ApiKeyReference"/> names where a
+/// process finds it (a configuration key), so the database can be read without leaking it.
+/// </summary>
+public class ProviderAccount
+{
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+    public required string BaseUrl { get; set; }
+
+    /// <summary>A configuration key such as <c>Anthropic:ApiKey</c>, resolved by each worker at send time.</summary>
+    public required string ApiKeyReference { get; set; }
+
+    public string ApiVersion { get; set; } = "2023-06-01";
+
+    /// <summary>Default limits for a model class of this account that has no budget row of its own yet.</summary>
+    public int Rpm { get; set; }
+    public int InputTpm { get; set; }
+    public int OutputTpm { get; set; }
+
+    public OutputBudgetMode OutputBudgetMode { get; set; } = OutputBudgetMode.ReserveMaxTokens;
+    public bool IsDefault { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+public enum OutputBudgetMode : short
+{
+    /// <summary>Reserve max_tokens when a request starts and settle to the actual output at the end.</summary>
+    ReserveMaxTokens = 0,
+
+    /// <summary>Count only tokens actually generated.</summary>
+    ActualOutput = 1,
+}

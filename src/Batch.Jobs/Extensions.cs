@@ -1,0 +1,45 @@
+using Hangfire;
+using Hangfire.PostgreSql;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Batch.Jobs;
+
+public static class Extensions
+{
+    public const string HangfireSchema = "hangfire";
+
+    /// <summary>
+    /// Hangfire on PostgreSQL storage in Batch's own database (schema <c>hangfire</c>), shared by the
+    /// API, which enqueues, and the worker, which runs. The connection string never reaches the dashboard.
+    /// </summary>
+    public static IHostApplicationBuilder AddBatchHangfireStorage(this IHostApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString("Batch")
+            ?? throw new InvalidOperationException("ConnectionStrings:Batch is not set.");
+        var maxPoolSize = builder.Configuration.GetValue("Batch:Hangfire:MaxPoolSize", 50);
+
+        builder.Services.AddHangfire(configuration => configuration
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(
+                options => options.UseNpgsqlConnection(WithPoolSize(connectionString, maxPoolSize)),
+                new PostgreSqlStorageOptions
+                {
+                    SchemaName = HangfireSchema,
+                    PrepareSchemaIfNecessary = true,
+                    // Long polling on LISTEN/NOTIFY: a new chunk is picked up at once, not on the next poll.
+                    EnableLongPolling = true,
+                    UseSlidingInvisibilityTimeout = true,
+                    InvisibilityTimeout = TimeSpan.FromMinutes(5),
+                    QueuePollInterval = TimeSpan.FromSeconds(5),
+                    DistributedLockTimeout = TimeSpan.FromMinutes(1),
+                }));
+        return builder;
+    }
+
+    private static string WithPoolSize(string connectionString, int maxPoolSize) =>
+        new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = maxPoolSize }.ConnectionString;
+}

@@ -1,0 +1,7 @@
+namespace Batch.Jobs;
+
+/// <summary>A Hangfire job that does nothing but succeed: enqueued by the API to prove a worker is taking jobs.</summary>
+public interface IHealthProbe
+{
+    Task PingAsync(DateTimeOffset enqueuedAt);
+}

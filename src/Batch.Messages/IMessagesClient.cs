@@ -1,0 +1,13 @@
+using System.Text.Json.Nodes;
+
+namespace Batch.Messages;
+
+/// <summary>
+/// Sends one <c>POST /v1/messages</c> attempt and classifies what came back. It never throws for an
+/// HTTP error or a broken connection: the caller decides, per <see cref="MessagesAttempt.Outcome"/>,
+/// whether to record, retry (taking budget again for each attempt) or pause the job.
+/// </summary>
+public interface IMessagesClient
+{
+    Task<MessagesAttempt> SendAsync(MessagesAccount account, JsonObject body, CancellationToken cancellationToken);
+}
