@@ -1,0 +1,117 @@
+namespace Batch.Simulator;
+
+/// <summary>
+/// Settings of the simulator, bound from the <c>Simulator</c> configuration section.
+/// One live instance per simulator: changes made while it runs apply to later requests.
+/// Limits and probabilities of 0 switch the feature off.
+/// </summary>
+public sealed class SimulatorOptions
+{
+    public const string SectionName = "Simulator";
+
+    /// <summary>The key accepted in <c>x-api-key</c> (or <c>Authorization: Bearer</c> for API version 2026-10-21).</summary>
+    public string ApiKey { get; set; } = "sim-key";
+
+    /// <summary>Models must start with this prefix, otherwise 404 <c>not_found_error</c>; empty accepts any model.</summary>
+    public string ModelNamePrefix { get; set; } = "claude-";
+
+    // Rate limits per model class, per minute; 0 = unlimited.
+    public int Rpm { get; set; } = 4_000;
+    public long InputTpm { get; set; } = 2_000_000;
+    public long OutputTpm { get; set; } = 400_000;
+
+    /// <summary>Separate RPM bucket of <c>/v1/messages/count_tokens</c>; 0 = unlimited.</summary>
+    public int CountTokensRpm { get; set; } = 2_000;
+
+    /// <summary>
+    /// When above 0, each bucket only holds what refills in this many milliseconds (60 RPM with 1000 ms
+    /// admits 1 request per second) instead of a full minute, which is how short bursts get limited.
+    /// </summary>
+    public int BurstWindowMs { get; set; }
+
+    public OutputTokenMode OutputTokenMode { get; set; } = OutputTokenMode.ActualOutput;
+
+    /// <summary>Model prefix to model class; models matching no prefix are a class of their own.</summary>
+    public Dictionary<string, string> ModelClasses { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Comma-separated model prefixes whose cache reads still count toward ITPM (older Haiku 3.x).</summary>
+    public string CacheReadsCountTowardItpm { get; set; } = "claude-3-haiku";
+
+    /// <summary>Minimum cacheable prefix in tokens, by longest matching model prefix.</summary>
+    public Dictionary<string, int> CacheMinimumTokens { get; set; } = new(StringComparer.Ordinal)
+    {
+        ["claude-sonnet-4"] = 1024,
+        ["claude-opus-4-1"] = 1024,
+        ["claude-opus-4-0"] = 1024,
+        ["claude-opus-4-5"] = 4096,
+        ["claude-opus-4-6"] = 4096,
+        ["claude-opus-4-7"] = 4096,
+        ["claude-haiku-4-5"] = 4096,
+        ["claude-3-haiku"] = 2048,
+    };
+
+    public int DefaultCacheMinimumTokens { get; set; } = 1024;
+
+    // Latency: the response begins after TimeToFirstTokenMs, then each output token takes MsPerOutputToken;
+    // both are multiplied by SpeedFactor (0 = no delay at all).
+    public double TimeToFirstTokenMs { get; set; } = 600;
+    public double MsPerOutputToken { get; set; } = 15;
+    public double SpeedFactor { get; set; } = 1;
+
+    /// <summary>Lower bound of the uniform distribution of natural answer lengths, in tokens.</summary>
+    public int OutputTokensMin { get; set; } = 30;
+
+    /// <summary>Upper bound of the uniform distribution of natural answer lengths, in tokens.</summary>
+    public int OutputTokensMax { get; set; } = 300;
+
+    // Spend cap over everything admitted since start or reset; 0 = none.
+    public double SpendCapUsd { get; set; }
+    public long SpendCapTokens { get; set; }
+
+    /// <summary>USD per million tokens, by longest matching model prefix.</summary>
+    public Dictionary<string, ModelPrice> Prices { get; set; } = new(StringComparer.Ordinal)
+    {
+        ["claude-opus-4-5"] = new() { Input = 5, CacheWrite5m = 6.25, CacheWrite1h = 10, CacheRead = 0.5, Output = 25 },
+        ["claude-opus-4-6"] = new() { Input = 5, CacheWrite5m = 6.25, CacheWrite1h = 10, CacheRead = 0.5, Output = 25 },
+        ["claude-opus-4-7"] = new() { Input = 5, CacheWrite5m = 6.25, CacheWrite1h = 10, CacheRead = 0.5, Output = 25 },
+        ["claude-sonnet-4"] = new() { Input = 3, CacheWrite5m = 3.75, CacheWrite1h = 6, CacheRead = 0.3, Output = 15 },
+        ["claude-haiku-4-5"] = new() { Input = 1, CacheWrite5m = 1.25, CacheWrite1h = 2, CacheRead = 0.1, Output = 5 },
+        ["claude-opus-4-1"] = new() { Input = 15, CacheWrite5m = 18.75, CacheWrite1h = 30, CacheRead = 1.5, Output = 75 },
+        ["claude-sonnet-5"] = new() { Input = 2, CacheWrite5m = 2.5, CacheWrite1h = 4, CacheRead = 0.2, Output = 10 },
+    };
+
+    public ModelPrice DefaultPrice { get; set; } = new() { Input = 3, CacheWrite5m = 3.75, CacheWrite1h = 6, CacheRead = 0.3, Output = 15 };
+
+    // Fault probabilities per /v1/messages request, each drawn independently from a seeded generator.
+    public double OverloadedProbability { get; set; }
+    public double ServerErrorProbability { get; set; }
+    public double DropConnectionProbability { get; set; }
+    public double StallProbability { get; set; }
+    public double MalformedJsonProbability { get; set; }
+
+    /// <summary>How long a stalled request waits before answering (unless the client gives up first).</summary>
+    public double StallSeconds { get; set; } = 600;
+
+    /// <summary>Seeds fault draws and generated text, so runs repeat.</summary>
+    public int Seed { get; set; }
+}
+
+/// <summary>How output tokens are charged against OTPM.</summary>
+public enum OutputTokenMode
+{
+    /// <summary>Charge the actual output when the response ends.</summary>
+    ActualOutput,
+
+    /// <summary>Reserve <c>max_tokens</c> when the request starts and refund the unused part at the end.</summary>
+    ReserveMaxTokens,
+}
+
+/// <summary>USD per million tokens of one model.</summary>
+public sealed class ModelPrice
+{
+    public double Input { get; set; }
+    public double CacheWrite5m { get; set; }
+    public double CacheWrite1h { get; set; }
+    public double CacheRead { get; set; }
+    public double Output { get; set; }
+}
