@@ -358,3 +358,30 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261123223613_BudgetsUsage') THEN
+    CREATE TABLE batch.rate_budget_usage (
+        account_id uuid NOT NULL,
+        model_class character varying(100) NOT NULL,
+        slot_start timestamp with time zone NOT NULL,
+        requests integer NOT NULL,
+        input_tokens bigint NOT NULL,
+        output_tokens bigint NOT NULL,
+        CONSTRAINT pk_rate_budget_usage PRIMARY KEY (account_id, model_class, slot_start),
+        CONSTRAINT fk_rate_budget_usage_rate_budgets_account_id_model_class FOREIGN KEY (account_id, model_class) REFERENCES batch.rate_budgets (account_id, model_class) ON DELETE CASCADE
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261123223613_BudgetsUsage') THEN
+    INSERT INTO batch.__ef_migrations_history (migration_id, product_version)
+    VALUES ('20261123223613_BudgetsUsage', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

@@ -22,6 +22,9 @@ offline=false
 if [ -z "${Anthropic__ApiKey:-}" ]; then
   offline=true
   export Simulator__ApiKey=${Simulator__ApiKey:-sim-local-key}
+  # Short answers, as the sample's one-word classification would get.
+  export Simulator__OutputTokensMin=${Simulator__OutputTokensMin:-3}
+  export Simulator__OutputTokensMax=${Simulator__OutputTokensMax:-20}
   export Anthropic__ApiKey=$Simulator__ApiKey
   export Anthropic__BaseUrl=$simulator_url
 fi

@@ -1,6 +1,9 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Batch.Api.Apis;
 using Batch.Api.Authentication;
+using Batch.Api.Jobs;
+using Batch.Api.Uploads;
 using Hangfire;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
@@ -15,10 +18,18 @@ public static class Extensions
         var services = builder.Services;
         services.AddProblemDetails();
         // The API speaks snake_case like the Messages API its users already know.
-        services.ConfigureHttpJsonOptions(options => options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+        });
         services.AddOpenApi();
 
         services.AddScoped<ApiKeyValidator>();
+        services.Configure<UploadOptions>(builder.Configuration.GetSection(UploadOptions.Section));
+        services.AddScoped<JobUploader>();
+        services.AddScoped<JobStore>();
+        services.AddScoped<JobActions>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
@@ -40,6 +51,11 @@ public static class Extensions
         app.MapScalarApiReference("/docs");
 
         app.MapHealthApi();
+        app.MapJobsApi();
+        app.MapApiKeysApi();
+        app.MapPricesApi();
+        app.MapAccountsApi();
+        app.MapBudgetsApi();
 
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {

@@ -9,6 +9,7 @@ public class BatchDbContext(DbContextOptions<BatchDbContext> options) : DbContex
     public DbSet<JobRow> JobRows => Set<JobRow>();
     public DbSet<ProviderAccount> ProviderAccounts => Set<ProviderAccount>();
     public DbSet<RateBudget> RateBudgets => Set<RateBudget>();
+    public DbSet<RateBudgetUsage> RateBudgetUsage => Set<RateBudgetUsage>();
     public DbSet<ModelSetting> ModelSettings => Set<ModelSetting>();
     public DbSet<ModelPrice> ModelPrices => Set<ModelPrice>();
     public DbSet<JobSchedule> JobSchedules => Set<JobSchedule>();

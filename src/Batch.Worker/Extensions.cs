@@ -1,4 +1,7 @@
+using Batch.Budgets;
 using Batch.Jobs;
+using Batch.Messages;
+using Batch.Worker.Execution;
 using Hangfire;
 
 namespace Batch.Worker;
@@ -8,16 +11,39 @@ public static class Extensions
     public static IHostApplicationBuilder AddBatchWorker(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddTransient<IHealthProbe, HealthProbe>();
+        var configuration = builder.Configuration;
+        services.Configure<WorkerOptions>(configuration.GetSection(WorkerOptions.SectionName));
+        builder.AddBatchMessages();
+        builder.AddBatchBudgets();
 
-        // Hangfire threads run chunk jobs; each chunk keeps many requests in flight with async I/O,
-        // so a handful of threads per process is enough.
-        var workerCount = builder.Configuration.GetValue("Batch:Worker:HangfireWorkers", 8);
+        services.AddTransient<IHealthProbe, HealthProbe>();
+        services.AddTransient<IJobRunner, JobRunner>();
+        services.AddTransient<IRowChunkRunner, RowChunkRunner>();
+        services.AddScoped<JobContextLoader>();
+        services.AddSingleton<RowStore>();
+        services.AddSingleton<CacheWarmth>();
+        services.AddSingleton<RowProcessor>();
+        services.AddSingleton<ChunkExecution>();
+        // Registered before the Hangfire servers so it stops after them and writes what their last requests brought back.
+        services.AddSingleton<ResultWriter>();
+        services.AddHostedService(provider => provider.GetRequiredService<ResultWriter>());
+        services.AddHostedService<StalledJobSweeper>();
+
+        var serverName = $"{Environment.MachineName}:{Environment.ProcessId}";
+        // Control work (starting jobs, probes) has threads of its own, so it never waits behind long-running chunks.
         services.AddHangfireServer(options =>
         {
-            options.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
-            options.Queues = BatchQueues.All;
-            options.WorkerCount = workerCount;
+            options.ServerName = serverName + ":control";
+            options.Queues = [BatchQueues.Control];
+            options.WorkerCount = configuration.GetValue("Batch:Worker:ControlWorkers", 2);
+            options.ShutdownTimeout = TimeSpan.FromSeconds(30);
+        });
+        // Each chunk keeps many requests in flight with async I/O, so a handful of threads per process is enough.
+        services.AddHangfireServer(options =>
+        {
+            options.ServerName = serverName + ":rows";
+            options.Queues = [BatchQueues.Rows];
+            options.WorkerCount = configuration.GetValue("Batch:Worker:HangfireWorkers", 8);
             options.ShutdownTimeout = TimeSpan.FromSeconds(30);
         });
         return builder;

@@ -767,6 +767,39 @@ namespace Batch.Data.Migrations
                     b.ToTable("rate_budgets", "batch");
                 });
 
+            modelBuilder.Entity("Batch.Data.Entities.RateBudgetUsage", b =>
+                {
+                    b.Property<Guid>("AccountId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("account_id");
+
+                    b.Property<string>("ModelClass")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("model_class");
+
+                    b.Property<DateTimeOffset>("SlotStart")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("slot_start");
+
+                    b.Property<long>("InputTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("input_tokens");
+
+                    b.Property<long>("OutputTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("output_tokens");
+
+                    b.Property<int>("Requests")
+                        .HasColumnType("integer")
+                        .HasColumnName("requests");
+
+                    b.HasKey("AccountId", "ModelClass", "SlotStart")
+                        .HasName("pk_rate_budget_usage");
+
+                    b.ToTable("rate_budget_usage", "batch");
+                });
+
             modelBuilder.Entity("Batch.Data.Entities.Job", b =>
                 {
                     b.HasOne("Batch.Data.Entities.ProviderAccount", "Account")
@@ -862,6 +895,16 @@ namespace Batch.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_rate_budgets_provider_accounts_account_id");
+                });
+
+            modelBuilder.Entity("Batch.Data.Entities.RateBudgetUsage", b =>
+                {
+                    b.HasOne("Batch.Data.Entities.RateBudget", null)
+                        .WithMany()
+                        .HasForeignKey("AccountId", "ModelClass")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_rate_budget_usage_rate_budgets_account_id_model_class");
                 });
 #pragma warning restore 612, 618
         }
