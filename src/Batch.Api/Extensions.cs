@@ -28,6 +28,10 @@ public static class Extensions
         services.AddScoped<ApiKeyValidator>();
         services.Configure<UploadOptions>(builder.Configuration.GetSection(UploadOptions.Section));
         services.AddScoped<JobUploader>();
+        services.AddKeyedSingleton(JobUploader.DataSourceKey, (_, _) => new Npgsql.NpgsqlDataSourceBuilder(builder.Configuration.GetConnectionString("Batch"))
+        {
+            ConnectionStringBuilder = { WriteBufferSize = 256 * 1024 },
+        }.Build());
         services.AddScoped<JobStore>();
         services.AddScoped<JobActions>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)

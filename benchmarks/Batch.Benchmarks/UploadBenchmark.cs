@@ -1,0 +1,291 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Npgsql;
+
+namespace Batch.Benchmarks;
+
+/// <summary>
+/// Uploads a generated CSV of N rows (default 1M, ~230 MB: an id, a review of 10 to 60 words, a star rating)
+/// to a Batch API process and compares with <c>psql \copy</c> of the same file into a plain table, in the same
+/// run. Goals: Batch at least 0.5x the speed of \copy, and the API process's peak RSS below 300 MB.
+/// Usage: <c>./batch bench upload [--rows N]</c>.
+/// </summary>
+public sealed class UploadBenchmark : IBenchmark
+{
+    public string Name => "upload";
+
+    public string Description => "CSV upload over HTTP vs psql \\copy (speed ratio, API peak RSS); --rows N";
+
+    public async Task RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var rows = BenchmarkArgs.Rows(args, 1_000_000);
+        var connectionString = BenchmarkArgs.ConnectionString();
+        var folder = Directory.CreateTempSubdirectory("batch-upload-");
+        try
+        {
+            var csv = Path.Combine(folder.FullName, "reviews.csv");
+            var size = ReviewsCsv.Write(csv, rows);
+            Console.WriteLine($"generated {rows:N0} rows, {size / 1e6:F1} MB: {csv}");
+
+            var copySeconds = await PsqlCopyAsync(connectionString, csv, cancellationToken);
+            Console.WriteLine($"psql \\copy into a plain table: {copySeconds:F2} s, {size / 1e6 / copySeconds:F1} MB/s, {rows / copySeconds:N0} rows/s");
+
+            await using var api = await BatchApiProcess.StartAsync(connectionString, cancellationToken);
+            Console.WriteLine($"API process {api.ProcessId} started, RSS {api.RssMegabytes():F0} MB");
+            var cpuBefore = api.CpuSeconds();
+            var started = Stopwatch.GetTimestamp();
+            var (status, body) = await api.UploadAsync(csv, "text/csv", """{"name": "upload benchmark", "model": "claude-haiku-4-5", "template": "Review {{id}} ({{stars}} stars): {{review}}", "max_tokens": 16}""", cancellationToken);
+            var uploadSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            if (status != HttpStatusCode.Created)
+            {
+                throw new InvalidOperationException($"Upload failed: {(int)status} {body}");
+            }
+            Console.WriteLine($"Batch upload (parse, validate, binary COPY, one transaction): {uploadSeconds:F2} s, {size / 1e6 / uploadSeconds:F1} MB/s, {rows / uploadSeconds:N0} rows/s");
+            Console.WriteLine($"API process CPU time during the upload: {api.CpuSeconds() - cpuBefore:F2} s");
+            Console.WriteLine($"ratio (\\copy time / Batch time): {copySeconds / uploadSeconds:F2}x (goal >= 0.5x)");
+            Console.WriteLine($"API peak RSS (VmHWM): {api.PeakRssMegabytes():F0} MB (goal < 300 MB)");
+
+            await api.DeleteJobAsync(body, connectionString, cancellationToken);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<double> PsqlCopyAsync(string connectionString, string csv, CancellationToken cancellationToken)
+    {
+        var table = $"public.bench_reviews_{Environment.ProcessId}";
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using (var create = dataSource.CreateCommand($"DROP TABLE IF EXISTS {table}; CREATE TABLE {table} (id text, review text, stars int)"))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString);
+            var start = new ProcessStartInfo("psql", ["-v", "ON_ERROR_STOP=1", "-q", "-c", $"\\copy {table} FROM '{csv}' WITH (FORMAT csv, HEADER true)"])
+            {
+                UseShellExecute = false,
+                RedirectStandardError = true,
+            };
+            start.Environment["PGHOST"] = builder.Host;
+            start.Environment["PGPORT"] = builder.Port.ToString(CultureInfo.InvariantCulture);
+            start.Environment["PGUSER"] = builder.Username;
+            start.Environment["PGPASSWORD"] = builder.Password;
+            start.Environment["PGDATABASE"] = builder.Database;
+            var started = Stopwatch.GetTimestamp();
+            using var psql = Process.Start(start)!;
+            var errors = await psql.StandardError.ReadToEndAsync(cancellationToken);
+            await psql.WaitForExitAsync(cancellationToken);
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            if (psql.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"psql failed: {errors}");
+            }
+            return seconds;
+        }
+        finally
+        {
+            await using var drop = dataSource.CreateCommand($"DROP TABLE IF EXISTS {table}");
+            await drop.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+}
+
+/// <summary>The benchmark's input: deterministic product reviews of 10 to 60 words.</summary>
+internal static class ReviewsCsv
+{
+    private static readonly string[] Words =
+    [
+        "the", "battery", "lasts", "two", "days", "and", "screen", "is", "bright", "even", "outdoors", "stopped", "charging", "after", "a", "week",
+        "support", "never", "answered", "my", "emails", "does", "what", "it", "says", "strap", "feels", "cheap", "though", "great", "value", "for",
+        "price", "setup", "took", "five", "minutes", "sound", "quality", "surprisingly", "good", "shipping", "was", "slow", "box", "arrived",
+        "damaged", "works", "perfectly", "with", "phone", "app", "crashes", "often", "would", "buy", "again", "not", "recommend", "excellent",
+    ];
+
+    public static long Write(string path, int rows)
+    {
+        var random = new Random(42);
+        using (var writer = new StreamWriter(path, append: false, new UTF8Encoding(false), bufferSize: 1 << 20))
+        {
+            writer.Write("id,review,stars\n");
+            var review = new StringBuilder(512);
+            for (var i = 1; i <= rows; i++)
+            {
+                review.Clear();
+                var count = random.Next(10, 61);
+                for (var w = 0; w < count; w++)
+                {
+                    if (w > 0)
+                    {
+                        review.Append(w % 9 == 0 ? ", " : " ");
+                    }
+                    review.Append(Words[random.Next(Words.Length)]);
+                }
+                writer.Write('r');
+                writer.Write(i.ToString("D7", CultureInfo.InvariantCulture));
+                writer.Write(",\"");
+                writer.Write(review);
+                writer.Write(".\",");
+                writer.Write((char)('1' + random.Next(5)));
+                writer.Write('\n');
+            }
+        }
+        return new FileInfo(path).Length;
+    }
+}
+
+internal static class BenchmarkArgs
+{
+    public static int Rows(string[] args, int defaultRows)
+    {
+        var at = Array.IndexOf(args, "--rows");
+        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : defaultRows;
+    }
+
+    public static string ConnectionString() =>
+        Environment.GetEnvironmentVariable("ConnectionStrings__Batch")
+        ?? throw new InvalidOperationException("Set ConnectionStrings__Batch (./batch bench does).");
+}
+
+/// <summary>
+/// The API as users run it: <c>dotnet Batch.Api.dll</c> (Release) in a process of its own, so its peak RSS
+/// (VmHWM in /proc) is the API's alone.
+/// </summary>
+internal sealed class BatchApiProcess : IAsyncDisposable
+{
+    public const string AdminKey = "bench-admin-key";
+
+    private readonly Process _process;
+
+    private BatchApiProcess(Process process, Uri baseUrl)
+    {
+        _process = process;
+        Client = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromMinutes(30) };
+        Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+    }
+
+    public HttpClient Client { get; }
+
+    public int ProcessId => _process.Id;
+
+    public static async Task<BatchApiProcess> StartAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var dll = Path.Combine(RepositoryRoot(), "src", "Batch.Api", "bin", "Release", "net10.0", "Batch.Api.dll");
+        if (!File.Exists(dll))
+        {
+            throw new FileNotFoundException("Build the API in Release first (dotnet build -c Release src/Batch.Api).", dll);
+        }
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet", [dll, "--urls", $"http://127.0.0.1:{port}"])
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["ConnectionStrings__Batch"] = connectionString;
+        start.Environment["Batch__AdminApiKey"] = AdminKey;
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine($"[api] {e.Data}"); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var api = new BatchApiProcess(process, new Uri($"http://127.0.0.1:{port}"));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            try
+            {
+                using var health = await api.Client.GetAsync(new Uri("/api/health", UriKind.Relative), timeout.Token);
+                if (health.IsSuccessStatusCode)
+                {
+                    return api;
+                }
+            }
+            catch (HttpRequestException) when (!process.HasExited)
+            {
+                // Not listening yet: it migrates the database first.
+            }
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"The API exited with {process.ExitCode}.");
+            }
+            await Task.Delay(200, timeout.Token);
+        }
+    }
+
+    public async Task<(HttpStatusCode Status, string Body)> UploadAsync(string path, string contentType, string spec, CancellationToken cancellationToken)
+    {
+        await using var file = File.OpenRead(path);
+        using var form = new MultipartFormDataContent { { new StringContent(spec, Encoding.UTF8, "application/json"), "spec" } };
+        var part = new StreamContent(file, 1 << 16);
+        part.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        form.Add(part, "file", Path.GetFileName(path));
+        using var response = await Client.PostAsync(new Uri("/api/jobs", UriKind.Relative), form, cancellationToken);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
+    }
+
+    public async Task DeleteJobAsync(string createdBody, string connectionString, CancellationToken cancellationToken)
+    {
+        var id = System.Text.Json.JsonDocument.Parse(createdBody).RootElement.GetProperty("id").GetGuid();
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var delete = dataSource.CreateCommand($"DELETE FROM batch.jobs WHERE id = '{id}'");
+        delete.CommandTimeout = 600;
+        await delete.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public double RssMegabytes() => Status("VmRSS:");
+
+    /// <summary>User plus system CPU time of the API process so far (/proc/PID/stat, in clock ticks of 1/100 s).</summary>
+    public double CpuSeconds()
+    {
+        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+
+    public double PeakRssMegabytes() => Status("VmHWM:");
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+
+    private double Status(string field)
+    {
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith(field, StringComparison.Ordinal));
+        return long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Batch.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+        throw new InvalidOperationException("Batch.sln not found.");
+    }
+}

@@ -1,0 +1,167 @@
+using System.Text.RegularExpressions;
+using Batch.Api.Authentication;
+using Batch.Api.Problems;
+using Batch.Data;
+using Batch.Data.Entities;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Batch.Api.Apis;
+
+/// <summary>
+/// Provider accounts (admin): Messages API endpoints and their rate limits. An account names the configuration
+/// setting that holds its key (<c>api_key_setting</c>), never the key, so no answer can leak one.
+/// </summary>
+public static partial class AccountsApi
+{
+    public static IEndpointRouteBuilder MapAccountsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/accounts").WithTags("Provider accounts").RequireAuthorization(BatchPolicies.Admin);
+        api.MapGet("/", ListAsync)
+            .WithName("ListAccounts")
+            .WithSummary("List provider accounts and their limits.");
+        api.MapPost("/", CreateAsync)
+            .WithName("CreateAccount")
+            .WithSummary("Add a provider account (Anthropic or a gateway that speaks the Messages API).")
+            .WithDescription("""
+                ```json
+                {"name": "gateway", "base_url": "https://gateway.example.com", "api_key_setting": "Gateway:ApiKey", "api_version": "2023-06-01",
+                 "rpm": 500, "input_tpm": 200000, "output_tpm": 40000, "output_budget_mode": "actual_output"}
+                ```
+                Each worker reads the key from its own configuration under `api_key_setting` (environment `Gateway__ApiKey`).
+                """);
+        api.MapPatch("/{name}", UpdateAsync)
+            .WithName("UpdateAccount")
+            .WithSummary("Change an account's URL, key setting, version or limits; fields left out stay as they are.");
+        return app;
+    }
+
+    public sealed record AccountRequest(
+        string? Name, string? BaseUrl, string? ApiKeySetting, string? ApiVersion, int? Rpm, int? InputTpm, int? OutputTpm, OutputBudgetMode? OutputBudgetMode);
+
+    public sealed record AccountResponse(
+        Guid Id, string Name, string BaseUrl, string ApiKeySetting, string ApiVersion, int Rpm, int InputTpm, int OutputTpm,
+        OutputBudgetMode OutputBudgetMode, bool IsDefault, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    {
+        public static AccountResponse From(ProviderAccount a) => new(
+            a.Id, a.Name, a.BaseUrl, a.ApiKeyReference, a.ApiVersion, a.Rpm, a.InputTpm, a.OutputTpm, a.OutputBudgetMode, a.IsDefault, a.CreatedAt, a.UpdatedAt);
+    }
+
+    private static async Task<Ok<List<AccountResponse>>> ListAsync(BatchDbContext db, CancellationToken cancellationToken)
+    {
+        var accounts = await db.ProviderAccounts.AsNoTracking().OrderBy(a => a.Name).ToListAsync(cancellationToken);
+        return TypedResults.Ok(accounts.Select(AccountResponse.From).ToList());
+    }
+
+    private static async Task<Results<Created<AccountResponse>, ProblemHttpResult>> CreateAsync(
+        AccountRequest request, BatchDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (request.Name is null || !AccountName().IsMatch(request.Name))
+        {
+            return ProblemResults.Field("name", "1 to 64 lowercase letters, digits, '.', '_' or '-'.");
+        }
+        if (request.BaseUrl is null)
+        {
+            return ProblemResults.Field("base_url", "Required: the endpoint's base URL, such as https://api.anthropic.com.");
+        }
+        if (request.ApiKeySetting is null)
+        {
+            return ProblemResults.Field("api_key_setting", "Required: the name of the configuration setting that holds the key, such as Gateway:ApiKey.");
+        }
+        if (await db.ProviderAccounts.AnyAsync(a => a.Name == request.Name, cancellationToken))
+        {
+            return ProblemResults.Conflict($"An account named '{request.Name}' exists already.");
+        }
+        var now = time.GetUtcNow();
+        var account = new ProviderAccount
+        {
+            Id = Guid.CreateVersion7(),
+            Name = request.Name,
+            BaseUrl = request.BaseUrl,
+            ApiKeyReference = request.ApiKeySetting,
+            Rpm = 50,
+            InputTpm = 30_000,
+            OutputTpm = 8_000,
+            CreatedAt = now,
+        };
+        if (Apply(request, account, now) is { } invalid)
+        {
+            return invalid;
+        }
+        db.ProviderAccounts.Add(account);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Created($"/api/accounts/{account.Name}", AccountResponse.From(account));
+    }
+
+    private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> UpdateAsync(
+        string name, AccountRequest request, BatchDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var account = await db.ProviderAccounts.SingleOrDefaultAsync(a => a.Name == name, cancellationToken);
+        if (account is null)
+        {
+            return ProblemResults.NotFound("account");
+        }
+        if (account.IsDefault)
+        {
+            return ProblemResults.Conflict("The default account is written from the Anthropic__* settings at every start; change those instead.");
+        }
+        if (request.Name is not null && request.Name != name)
+        {
+            return ProblemResults.Field("name", "An account's name cannot change: jobs refer to it.");
+        }
+        if (Apply(request, account, time.GetUtcNow()) is { } invalid)
+        {
+            return invalid;
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(AccountResponse.From(account));
+    }
+
+    /// <summary>Copies the given fields onto the account, or answers which one is wrong.</summary>
+    private static ProblemHttpResult? Apply(AccountRequest request, ProviderAccount account, DateTimeOffset now)
+    {
+        if (request.BaseUrl is not null)
+        {
+            if (!Uri.TryCreate(request.BaseUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            {
+                return ProblemResults.Field("base_url", "An absolute http or https URL.");
+            }
+            account.BaseUrl = request.BaseUrl.TrimEnd('/');
+        }
+        if (request.ApiKeySetting is not null)
+        {
+            if (request.ApiKeySetting.StartsWith("sk-", StringComparison.Ordinal) || !SettingName().IsMatch(request.ApiKeySetting))
+            {
+                return ProblemResults.Field("api_key_setting", "The name of a configuration setting (such as Gateway:ApiKey), never the key itself.");
+            }
+            account.ApiKeyReference = request.ApiKeySetting;
+        }
+        if (request.ApiVersion is not null)
+        {
+            if (request.ApiVersion.Length is 0 or > 20)
+            {
+                return ProblemResults.Field("api_version", "An anthropic-version value such as 2023-06-01.");
+            }
+            account.ApiVersion = request.ApiVersion;
+        }
+        foreach (var (field, value) in new[] { ("rpm", request.Rpm), ("input_tpm", request.InputTpm), ("output_tpm", request.OutputTpm) })
+        {
+            if (value is < 1)
+            {
+                return ProblemResults.Field(field, "Must be at least 1.");
+            }
+        }
+        account.Rpm = request.Rpm ?? account.Rpm;
+        account.InputTpm = request.InputTpm ?? account.InputTpm;
+        account.OutputTpm = request.OutputTpm ?? account.OutputTpm;
+        account.OutputBudgetMode = request.OutputBudgetMode ?? account.OutputBudgetMode;
+        account.UpdatedAt = now;
+        return null;
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$", RegexOptions.CultureInvariant)]
+    private static partial Regex AccountName();
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_.:-]{0,199}$", RegexOptions.CultureInvariant)]
+    private static partial Regex SettingName();
+}

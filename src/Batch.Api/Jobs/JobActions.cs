@@ -1,0 +1,152 @@
+using Batch.Api.Authentication;
+using Batch.Data.Entities;
+using Batch.Jobs;
+using Hangfire;
+using Hangfire.States;
+using Npgsql;
+
+namespace Batch.Api.Jobs;
+
+/// <summary>The outcome of a lifecycle action: done, no such job for this caller, or refused in the job's current state.</summary>
+public sealed record JobActionOutcome(bool Found, bool Done, string? Reason)
+{
+    public static readonly JobActionOutcome Success = new(true, true, null);
+    public static readonly JobActionOutcome Missing = new(false, false, null);
+
+    public static JobActionOutcome Refused(string reason) => new(true, false, reason);
+}
+
+/// <summary>
+/// Cancel, pause, resume, retry-failed and delete. Each is one conditional UPDATE on the job's status (plus
+/// its rows in the same transaction), so it cannot race a worker that moves the job from queued to running or
+/// from running to completed: whichever commits second sees the other's status and does nothing.
+/// </summary>
+public sealed class JobActions(NpgsqlDataSource dataSource, IBackgroundJobClient backgroundJobs, TimeProvider time)
+{
+    private const string Visible = "id = @id AND (@admin OR project = @project)";
+
+    public async Task<JobActionOutcome> CancelAsync(Guid id, Caller caller, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var changed = await ExecuteAsync(connection, $"""
+            UPDATE batch.jobs SET status = {(short)JobStatus.Canceled}, status_reason = 'Canceled by a user.', finished_at = @now, updated_at = @now
+            WHERE {Visible} AND status IN ({(short)JobStatus.Queued}, {(short)JobStatus.Running}, {(short)JobStatus.Paused})
+            """, id, caller, cancellationToken);
+        if (changed == 0)
+        {
+            return await RefuseAsync(connection, id, caller, status => $"The job is {Name(status)}; only queued, running or paused jobs can be canceled.", cancellationToken);
+        }
+        // Pending rows are canceled here; rows a worker holds are left for it to record.
+        await ExecuteAsync(connection, $"""
+            WITH canceled AS (
+                UPDATE batch.job_rows SET status = {(short)RowStatus.Canceled}, completed_at = @now
+                WHERE job_id = @id AND status = {(short)RowStatus.Pending}
+                RETURNING 1)
+            UPDATE batch.jobs SET canceled_rows = canceled_rows + (SELECT count(*) FROM canceled) WHERE id = @id
+            """, id, caller, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return JobActionOutcome.Success;
+    }
+
+    public async Task<JobActionOutcome> PauseAsync(Guid id, Caller caller, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var changed = await ExecuteAsync(connection, $"""
+            UPDATE batch.jobs SET status = {(short)JobStatus.Paused}, status_reason = 'Paused by a user.', updated_at = @now
+            WHERE {Visible} AND status IN ({(short)JobStatus.Queued}, {(short)JobStatus.Running})
+            """, id, caller, cancellationToken);
+        return changed == 1
+            ? JobActionOutcome.Success
+            : await RefuseAsync(connection, id, caller, status => $"The job is {Name(status)}; only queued or running jobs can be paused.", cancellationToken);
+    }
+
+    public async Task<JobActionOutcome> ResumeAsync(Guid id, Caller caller, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var changed = await ExecuteAsync(connection, $"""
+            UPDATE batch.jobs SET status = {(short)JobStatus.Queued}, status_reason = NULL, updated_at = @now
+            WHERE {Visible} AND status = {(short)JobStatus.Paused}
+            """, id, caller, cancellationToken);
+        if (changed == 0)
+        {
+            return await RefuseAsync(connection, id, caller, status => $"The job is {Name(status)}; only paused jobs can be resumed.", cancellationToken);
+        }
+        Start(id);
+        return JobActionOutcome.Success;
+    }
+
+    public async Task<JobActionOutcome> RetryFailedAsync(Guid id, Caller caller, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var changed = await ExecuteAsync(connection, $"""
+            UPDATE batch.jobs SET status = {(short)JobStatus.Queued}, status_reason = NULL, finished_at = NULL, updated_at = @now
+            WHERE {Visible} AND status IN ({(short)JobStatus.Completed}, {(short)JobStatus.Failed}) AND failed_rows > 0
+            """, id, caller, cancellationToken);
+        if (changed == 0)
+        {
+            return await RefuseAsync(connection, id, caller, status => status is JobStatus.Completed or JobStatus.Failed
+                ? "The job has no failed rows to retry."
+                : $"The job is {Name(status)}; failed rows can be retried once it has completed or failed.", cancellationToken);
+        }
+        // Failed rows go back to pending with their error cleared; tokens and cost already spent stay counted.
+        await ExecuteAsync(connection, $"""
+            WITH retried AS (
+                UPDATE batch.job_rows SET status = {(short)RowStatus.Pending}, attempts = 0, lease_token = NULL, lease_expires_at = NULL,
+                    error_type = NULL, error_message = NULL, http_status = NULL, completed_at = NULL
+                WHERE job_id = @id AND status = {(short)RowStatus.Failed}
+                RETURNING 1)
+            UPDATE batch.jobs SET failed_rows = failed_rows - (SELECT count(*) FROM retried) WHERE id = @id
+            """, id, caller, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        Start(id);
+        return JobActionOutcome.Success;
+    }
+
+    public async Task<JobActionOutcome> DeleteAsync(Guid id, Caller caller, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var deleted = await ExecuteAsync(connection, $"""
+                DELETE FROM batch.jobs
+                WHERE {Visible} AND status IN ({(short)JobStatus.Completed}, {(short)JobStatus.Failed}, {(short)JobStatus.Canceled})
+                """, id, caller, cancellationToken);
+            return deleted == 1
+                ? JobActionOutcome.Success
+                : await RefuseAsync(connection, id, caller, status => $"The job is {Name(status)}; only completed, failed or canceled jobs can be deleted. Cancel it first.", cancellationToken);
+        }
+        catch (PostgresException used) when (used.SqlState == PostgresErrorCodes.ForeignKeyViolation)
+        {
+            return JobActionOutcome.Refused("A schedule re-runs this job; delete the schedule first.");
+        }
+    }
+
+    /// <summary>Lowercase, as the API spells statuses.</summary>
+    public static string Name(JobStatus status) => status.ToString().ToLowerInvariant();
+
+    private void Start(Guid id) =>
+        backgroundJobs.Create<IJobRunner>(runner => runner.StartAsync(id, CancellationToken.None), new EnqueuedState(BatchQueues.Control));
+
+    private async Task<int> ExecuteAsync(NpgsqlConnection connection, string sql, Guid id, Caller caller, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("admin", caller.IsAdmin);
+        command.Parameters.AddWithValue("project", caller.Project);
+        command.Parameters.AddWithValue("now", time.GetUtcNow());
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<JobActionOutcome> RefuseAsync(NpgsqlConnection connection, Guid id, Caller caller, Func<JobStatus, string> reason, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT status FROM batch.jobs WHERE {Visible}", connection);
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("admin", caller.IsAdmin);
+        command.Parameters.AddWithValue("project", caller.Project);
+        return await command.ExecuteScalarAsync(cancellationToken) is short status
+            ? JobActionOutcome.Refused(reason((JobStatus)status))
+            : JobActionOutcome.Missing;
+    }
+}

@@ -1,0 +1,80 @@
+using System.Text.Json.Serialization;
+using Batch.Data.Entities;
+
+namespace Batch.Api.Jobs;
+
+/// <summary>Where a job's status, results and cancel action live.</summary>
+public sealed record JobLinks(string Self, string Results, string Cancel)
+{
+    public static JobLinks For(Guid id) => new($"/api/jobs/{id}", $"/api/jobs/{id}/results", $"/api/jobs/{id}/cancel");
+}
+
+/// <summary>The answer to an upload.</summary>
+public sealed record JobCreated(Guid Id, int RowCount, JobStatus Status, JobLinks Links);
+
+/// <summary>A job's rows by status. <c>in_flight</c> rows are held by a worker right now.</summary>
+public sealed record JobRowCounts(int Pending, int InFlight, int Succeeded, int Failed, int Canceled);
+
+/// <summary>Tokens used so far, by kind (the kinds are priced differently).</summary>
+public sealed record JobTokens(
+    long Input,
+    [property: JsonPropertyName("cache_write_5m")] long CacheWrite5m,
+    [property: JsonPropertyName("cache_write_1h")] long CacheWrite1h,
+    long CacheRead,
+    long Output);
+
+public sealed record JobProgress(int Done, int Total, double Fraction);
+
+/// <summary>A job's state, counts, usage and cost, read from the job's running totals (never a scan of its rows).</summary>
+public sealed record JobResponse(
+    Guid Id,
+    string Name,
+    string Project,
+    JobStatus Status,
+    string? StatusReason,
+    string? CacheNote,
+    string Model,
+    string Account,
+    RowFormat RowFormat,
+    int RowCount,
+    JobRowCounts Counts,
+    JobTokens Tokens,
+    decimal CostUsd,
+    JobProgress Progress,
+    double? EstimatedSecondsLeft,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    DateTimeOffset UpdatedAt,
+    JobLinks Links)
+{
+    public static JobResponse From(Job job, string account, int inFlight, DateTimeOffset now)
+    {
+        var c = job.Counters;
+        var done = c.SucceededRows + c.FailedRows + c.CanceledRows;
+        var pending = Math.Max(0, job.RowCount - done - inFlight);
+        return new JobResponse(
+            job.Id, job.Name, job.Project, job.Status, job.StatusReason, job.CacheNote, job.Model, account, job.RowFormat, job.RowCount,
+            new JobRowCounts(pending, inFlight, c.SucceededRows, c.FailedRows, c.CanceledRows),
+            new JobTokens(c.InputTokens, c.CacheWrite5mTokens, c.CacheWrite1hTokens, c.CacheReadTokens, c.OutputTokens),
+            c.CostUsd,
+            new JobProgress(done, job.RowCount, job.RowCount == 0 ? 0 : Math.Round((double)done / job.RowCount, 4)),
+            EstimateSecondsLeft(job, done, now),
+            job.CreatedAt, job.StartedAt, job.FinishedAt, job.UpdatedAt,
+            JobLinks.For(job.Id));
+    }
+
+    /// <summary>Rows left at the pace kept since the job started; unknown until it runs and has finished a row.</summary>
+    private static double? EstimateSecondsLeft(Job job, int done, DateTimeOffset now)
+    {
+        if (job.Status != JobStatus.Running || job.StartedAt is not { } started || done == 0)
+        {
+            return null;
+        }
+        var elapsed = (now - started).TotalSeconds;
+        return elapsed <= 0 ? null : Math.Round(elapsed / done * (job.RowCount - done), 1);
+    }
+}
+
+/// <summary>One page of jobs, newest first, in the Message Batches API's list shape.</summary>
+public sealed record JobList(IReadOnlyList<JobResponse> Data, bool HasMore, Guid? FirstId, Guid? LastId);

@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Text;
+using Batch.Data.Entities;
+using CsvHelper;
+using CsvHelper.Configuration;
+using Npgsql;
+
+namespace Batch.Api.ResultFiles;
+
+/// <summary>
+/// Writes results as CSV a spreadsheet opens at once: the input columns, then the output and its usage and cost.
+/// A cell that begins with <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, tab or CR would run as a formula, so it gets a
+/// leading <c>'</c> (CsvHelper's injection escaping).
+/// </summary>
+public static class CsvResultsWriter
+{
+    public static readonly string[] OutputColumns =
+    [
+        "output_text", "stop_reason", "input_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
+        "cache_read_tokens", "output_tokens", "cost_usd", "error",
+    ];
+
+    private static readonly CsvConfiguration Configuration = new(CultureInfo.InvariantCulture)
+    {
+        InjectionOptions = InjectionOptions.Escape,
+        InjectionCharacters = ['=', '+', '-', '@', '\t', '\r'],
+        InjectionEscapeCharacter = '\'',
+    };
+
+    /// <summary>The custom_id leads unless the input already has it as a column.</summary>
+    public static bool LeadsWithCustomId(IReadOnlyList<string> inputColumns) => !inputColumns.Contains("custom_id");
+
+    public static async Task WriteAsync(NpgsqlDataReader rows, IReadOnlyList<string> inputColumns, Stream output, CancellationToken cancellationToken)
+    {
+        // A BOM lets spreadsheet programs read the file as UTF-8.
+        await using var text = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true), bufferSize: 64 * 1024, leaveOpen: true);
+        await using var csv = new CsvWriter(text, Configuration, leaveOpen: true);
+        var withCustomId = LeadsWithCustomId(inputColumns);
+
+        if (withCustomId)
+        {
+            csv.WriteField("custom_id");
+        }
+        foreach (var column in inputColumns.Concat(OutputColumns))
+        {
+            csv.WriteField(column);
+        }
+        await csv.NextRecordAsync();
+
+        while (await rows.ReadAsync(cancellationToken))
+        {
+            if (withCustomId)
+            {
+                csv.WriteField(rows.GetString(ResultRows.CustomId));
+            }
+            for (var i = 0; i < inputColumns.Count; i++)
+            {
+                csv.WriteField(rows.NullableString(ResultRows.FirstInputColumn + i) ?? "");
+            }
+            var status = (RowStatus)rows.GetInt16(ResultRows.Status);
+            csv.WriteField(rows.NullableString(ResultRows.OutputText) ?? "");
+            csv.WriteField(rows.NullableString(ResultRows.StopReason) ?? "");
+            for (var ordinal = ResultRows.InputTokens; ordinal <= ResultRows.OutputTokens; ordinal++)
+            {
+                csv.WriteField(rows.GetInt32(ordinal).ToString(CultureInfo.InvariantCulture));
+            }
+            csv.WriteField(rows.IsDBNull(ResultRows.CostUsd) ? "" : rows.GetDecimal(ResultRows.CostUsd).ToString("0.##########", CultureInfo.InvariantCulture));
+            csv.WriteField(status switch
+            {
+                RowStatus.Failed => $"{rows.NullableString(ResultRows.ErrorType)}: {rows.NullableString(ResultRows.ErrorMessage)}",
+                RowStatus.Canceled => "canceled",
+                RowStatus.Pending or RowStatus.Leased => "pending",
+                _ => "",
+            });
+            await csv.NextRecordAsync();
+        }
+        await csv.FlushAsync();
+        await text.FlushAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,190 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Batch.Api.Problems;
+using Batch.Data.Entities;
+
+namespace Batch.Api.Uploads;
+
+/// <summary>The <c>spec</c> part of an upload: what every row of the job shares, in the Messages API's own field names.</summary>
+public sealed class JobSpec
+{
+    private static readonly JsonSerializerOptions ReadOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        AllowTrailingCommas = false,
+    };
+
+    /// <summary>Shown in job lists; the file name when absent.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Required for template rows; params rows may carry their own.</summary>
+    public string? Model { get; set; }
+
+    /// <summary>A provider account name; the default account when absent.</summary>
+    public string? Account { get; set; }
+
+    /// <summary>The shared system prompt, cached once per job; may use <c>{{column}}</c> placeholders.</summary>
+    public string? System { get; set; }
+
+    /// <summary>The user message with <c>{{column}}</c> placeholders (CSV and JSONL template rows).</summary>
+    public string? Template { get; set; }
+
+    public int? MaxTokens { get; set; }
+    public double? Temperature { get; set; }
+    public double? TopP { get; set; }
+    public int? TopK { get; set; }
+    public string[]? StopSequences { get; set; }
+    public JsonElement? Metadata { get; set; }
+
+    /// <summary><c>5m</c> (default) or <c>1h</c>.</summary>
+    public string? CacheTtl { get; set; }
+
+    public JsonElement? Tools { get; set; }
+    public JsonElement? ToolChoice { get; set; }
+    public int? Priority { get; set; }
+
+    /// <summary>One character separating CSV fields; <c>,</c> by default (tab for <c>.tsv</c> files).</summary>
+    public string? CsvDelimiter { get; set; }
+
+    [JsonIgnore]
+    public CacheTtl ParsedCacheTtl => CacheTtl == "1h" ? Data.Entities.CacheTtl.OneHour : Data.Entities.CacheTtl.FiveMinutes;
+
+    [JsonIgnore]
+    public IReadOnlyList<string> Placeholders => [.. TemplatePlaceholders.Find(System).Concat(TemplatePlaceholders.Find(Template)).Distinct(StringComparer.Ordinal)];
+
+    /// <summary>Parses the spec part; a syntax or type error becomes a 400 naming the field.</summary>
+    public static JobSpec Parse(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<JobSpec>(json, ReadOptions)
+                ?? throw new UploadRejectedException(StatusCodes.Status400BadRequest, "The spec is not valid", UploadError.ForField("spec", "The spec must be a JSON object."));
+        }
+        catch (JsonException exception)
+        {
+            var field = exception.Path is null or "$" ? "spec" : "spec" + exception.Path.TrimStart('$');
+            var message = exception.Message.Contains("could not be mapped", StringComparison.Ordinal)
+                ? $"Unknown field. Known fields: {KnownFields}."
+                : $"Not valid JSON for this field: {FirstSentence(exception.Message)}";
+            throw new UploadRejectedException(StatusCodes.Status400BadRequest, "The spec is not valid", UploadError.ForField(field, message));
+        }
+    }
+
+    /// <summary>Checks what can be checked before the file is seen; errors name <c>spec.field</c>.</summary>
+    public void Validate(UploadErrors errors)
+    {
+        if (Name is { Length: > 200 })
+        {
+            errors.ForField("spec.name", "At most 200 characters.");
+        }
+        if (Model is not null && (Model.Length is 0 or > 200))
+        {
+            errors.ForField("spec.model", "A model name of 1 to 200 characters.");
+        }
+        if (MaxTokens is < 1)
+        {
+            errors.ForField("spec.max_tokens", "Must be at least 1.");
+        }
+        if (Temperature is < 0 or > 1)
+        {
+            errors.ForField("spec.temperature", "Must be between 0 and 1.");
+        }
+        if (TopP is < 0 or > 1)
+        {
+            errors.ForField("spec.top_p", "Must be between 0 and 1.");
+        }
+        if (TopK is < 0)
+        {
+            errors.ForField("spec.top_k", "Must be 0 or more.");
+        }
+        if (StopSequences is not null && StopSequences.Any(string.IsNullOrEmpty))
+        {
+            errors.ForField("spec.stop_sequences", "Stop sequences must be non-empty strings.");
+        }
+        if (Metadata is { ValueKind: not JsonValueKind.Object and not JsonValueKind.Null })
+        {
+            errors.ForField("spec.metadata", "Must be an object such as {\"user_id\": \"...\"}.");
+        }
+        if (Tools is { ValueKind: not JsonValueKind.Array and not JsonValueKind.Null })
+        {
+            errors.ForField("spec.tools", "Must be an array of tool definitions.");
+        }
+        if (ToolChoice is { ValueKind: not JsonValueKind.Object and not JsonValueKind.Null })
+        {
+            errors.ForField("spec.tool_choice", "Must be an object such as {\"type\": \"auto\"}.");
+        }
+        if (CacheTtl is not null and not "5m" and not "1h")
+        {
+            errors.ForField("spec.cache_ttl", "Must be \"5m\" or \"1h\".");
+        }
+        if (CsvDelimiter is not null && (CsvDelimiter.Length != 1 || CsvDelimiter is "\"" or "\r" or "\n"))
+        {
+            errors.ForField("spec.csv_delimiter", "Must be one character other than a quote or a line break, such as \",\", \";\" or \"\\t\".");
+        }
+        if (Template is { Length: 0 })
+        {
+            errors.ForField("spec.template", "Must not be empty.");
+        }
+        if (Placeholders.Contains(""))
+        {
+            errors.ForField(Template?.Contains("{{}}", StringComparison.Ordinal) == true ? "spec.template" : "spec.system", "A placeholder '{{}}' names no column.");
+        }
+    }
+
+    /// <summary>The Messages parameters every row inherits, other than those the job keeps in columns of its own.</summary>
+    public string DefaultParamsJson()
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            if (Temperature is { } temperature)
+            {
+                writer.WriteNumber("temperature", temperature);
+            }
+            if (TopP is { } topP)
+            {
+                writer.WriteNumber("top_p", topP);
+            }
+            if (TopK is { } topK)
+            {
+                writer.WriteNumber("top_k", topK);
+            }
+            if (StopSequences is { Length: > 0 })
+            {
+                writer.WriteStartArray("stop_sequences");
+                foreach (var sequence in StopSequences)
+                {
+                    writer.WriteStringValue(sequence);
+                }
+                writer.WriteEndArray();
+            }
+            WriteElement(writer, "metadata", Metadata);
+            WriteElement(writer, "tools", Tools);
+            WriteElement(writer, "tool_choice", ToolChoice);
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static void WriteElement(Utf8JsonWriter writer, string name, JsonElement? element)
+    {
+        if (element is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } value)
+        {
+            writer.WritePropertyName(name);
+            value.WriteTo(writer);
+        }
+    }
+
+    private const string KnownFields =
+        "name, model, account, system, template, max_tokens, temperature, top_p, top_k, stop_sequences, metadata, cache_ttl, tools, tool_choice, priority, csv_delimiter";
+
+    private static string FirstSentence(string message)
+    {
+        var end = message.IndexOf(". ", StringComparison.Ordinal);
+        return end < 0 ? message : message[..(end + 1)];
+    }
+}

@@ -1,0 +1,349 @@
+using System.Diagnostics;
+using Batch.Api.Authentication;
+using Batch.Api.Jobs;
+using Batch.Api.Problems;
+using Batch.Data;
+using Batch.Data.Entities;
+using Batch.Jobs;
+using Hangfire;
+using Hangfire.States;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Batch.Api.Uploads;
+
+/// <summary>
+/// Turns a <c>multipart/form-data</c> upload into a job: the spec part first, then the file part parsed as it
+/// streams in and written with binary COPY in the same transaction as the job row. Any error rolls all of it
+/// back and answers problem details that name the lines; a job is stored whole or not at all.
+/// </summary>
+public sealed partial class JobUploader(
+    [FromKeyedServices(JobUploader.DataSourceKey)] NpgsqlDataSource dataSource,
+    BatchDbContext db,
+    IOptions<UploadOptions> options,
+    IBackgroundJobClient backgroundJobs,
+    TimeProvider time,
+    ILogger<JobUploader> logger)
+{
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    /// <summary>The uploads' own data source: larger write buffers keep COPY's socket writes few.</summary>
+    public const string DataSourceKey = "uploads";
+    private const int MaxIdempotencyKeyLength = 200;
+
+    private readonly UploadOptions _limits = options.Value;
+
+    public async Task<IResult> UploadAsync(HttpRequest request, Caller caller, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ReadPartsAsync(request, caller, cancellationToken);
+        }
+        catch (UploadRejectedException rejected)
+        {
+            return ProblemResults.WithErrors(rejected.StatusCode, rejected.Title, [rejected.Error]);
+        }
+        catch (BadHttpRequestException tooLarge) when (tooLarge.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            var rejected = UploadRejectedException.TooLarge(_limits.MaxFileBytes);
+            return ProblemResults.WithErrors(rejected.StatusCode, rejected.Title, [rejected.Error]);
+        }
+        catch (IOException broken) when (broken is not EndOfStreamException && !cancellationToken.IsCancellationRequested)
+        {
+            return ProblemResults.WithErrors(StatusCodes.Status400BadRequest, "The request is not valid",
+                [UploadError.ForField("multipart", $"The multipart body could not be read: {broken.Message}")]);
+        }
+    }
+
+    private async Task<IResult> ReadPartsAsync(HttpRequest request, Caller caller, CancellationToken cancellationToken)
+    {
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
+            || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+            || HeaderUtilities.RemoveQuotes(contentType.Boundary).Value is not { Length: > 0 } boundary)
+        {
+            throw new UploadRejectedException(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
+                UploadError.ForField("Content-Type", "Send multipart/form-data with a part 'spec' (JSON) and a part 'file' (CSV or JSONL)."));
+        }
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        {
+            // The file's own limit is enforced as it is read; the request's is that plus room for the spec.
+            bodySize.MaxRequestBodySize = _limits.MaxFileBytes + _limits.MaxSpecBytes + 64 * 1024;
+        }
+
+        var idempotencyKey = request.Headers[IdempotencyKeyHeader].ToString();
+        if (idempotencyKey.Length > MaxIdempotencyKeyLength)
+        {
+            return ProblemResults.Field(IdempotencyKeyHeader, $"At most {MaxIdempotencyKeyLength} characters.", StatusCodes.Status400BadRequest);
+        }
+        var key = idempotencyKey.Length == 0 ? null : idempotencyKey;
+        if (key is not null && await FindByIdempotencyKeyAsync(caller.Project, key, cancellationToken) is { } earlier)
+        {
+            return TypedResults.Ok(earlier);
+        }
+
+        // Large reads through the multipart layer: its 4 KB default makes a 230 MB file a million small reads.
+        var reader = new MultipartReader(boundary, request.Body, 64 * 1024);
+        JobSpec? spec = null;
+        Guid accountId = default;
+        while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
+        {
+            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new UploadRejectedException("Every part needs 'Content-Disposition: form-data; name=...'.");
+            }
+            var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value;
+            switch (name)
+            {
+                case "spec":
+                    spec = JobSpec.Parse(await ReadSmallPartAsync(section, cancellationToken));
+                    var specErrors = new UploadErrors(_limits.MaxErrors);
+                    spec.Validate(specErrors);
+                    if (!specErrors.Any)
+                    {
+                        accountId = await ResolveAccountAsync(spec.Account, specErrors, cancellationToken);
+                    }
+                    if (specErrors.Any)
+                    {
+                        return ProblemResults.WithErrors(StatusCodes.Status422UnprocessableEntity, "The spec is not valid", specErrors.Reported, specErrors.Count);
+                    }
+                    break;
+                case "file":
+                    if (spec is null)
+                    {
+                        throw new UploadRejectedException("Send the 'spec' part before the 'file' part: the spec says how to read the file.");
+                    }
+                    var file = await UploadFile.OpenAsync(section, disposition, _limits, cancellationToken);
+                    return await StoreAsync(spec, accountId, file, caller, key, cancellationToken);
+                default:
+                    throw new UploadRejectedException($"Unexpected part '{name}': send a part 'spec' (JSON) and a part 'file' (CSV or JSONL).");
+            }
+        }
+        throw new UploadRejectedException(spec is null ? "The parts 'spec' and 'file' are missing." : "The part 'file' is missing.");
+    }
+
+    private async Task<IResult> StoreAsync(JobSpec spec, Guid accountId, UploadFile file, Caller caller, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var errors = new UploadErrors(_limits.MaxErrors);
+        if (file.Format == UploadFormat.Csv)
+        {
+            RequireTemplateFields(spec, errors);
+            if (errors.Any)
+            {
+                return ProblemResults.WithErrors(StatusCodes.Status422UnprocessableEntity, "The spec is not valid", errors.Reported, errors.Count);
+            }
+        }
+
+        var jobId = Guid.CreateVersion7();
+        var now = time.GetUtcNow();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var job = new Job
+        {
+            Id = jobId,
+            Project = caller.Project,
+            Name = spec.Name ?? Truncate(file.FileName, 200) ?? "Untitled job",
+            AccountId = accountId,
+            Model = spec.Model ?? "",
+            SystemPrompt = spec.System,
+            UserTemplate = spec.Template,
+            MaxTokens = spec.MaxTokens ?? 0,
+            DefaultParams = spec.DefaultParamsJson(),
+            CacheTtl = spec.ParsedCacheTtl,
+            Priority = spec.Priority ?? 0,
+            RowFormat = file.Format == UploadFormat.Csv ? RowFormat.CsvTemplate : RowFormat.JsonlTemplate,
+            IdempotencyKey = idempotencyKey,
+            CreatedByKeyId = caller.KeyId,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        if (!await InsertJobAsync(connection, job, cancellationToken))
+        {
+            // Another upload with this key committed while this one began: answer with its job.
+            await transaction.RollbackAsync(cancellationToken);
+            return TypedResults.Ok(await FindByIdempotencyKeyAsync(caller.Project, idempotencyKey!, cancellationToken));
+        }
+
+        var csv = new CsvRowReader(_limits, errors);
+        var jsonl = new JsonlRowReader(_limits, errors, spec);
+        var rows = file.Format == UploadFormat.Csv
+            ? csv.ReadAsync(file.Reader.AsStream(), spec.CsvDelimiter?[0] ?? file.DefaultDelimiter, spec.Placeholders, cancellationToken)
+            : jsonl.ReadAsync(file.Reader, cancellationToken);
+        var customIds = new CustomIds(errors);
+        await using var copy = await RowCopyWriter.StartAsync(connection, jobId, cancellationToken);
+        try
+        {
+            long rowNumber = 0;
+            await foreach (var row in rows)
+            {
+                var customId = customIds.Resolve(row.Line, ++rowNumber, row.CustomId, fileMayMixIds: file.Format == UploadFormat.Jsonl);
+                if (!errors.Any)
+                {
+                    await copy.WriteAsync(customId, row.Input, cancellationToken);
+                }
+                if (errors.IsFull)
+                {
+                    break;
+                }
+            }
+        }
+        catch (UploadRejectedException rejected) when (rejected.StatusCode == StatusCodes.Status422UnprocessableEntity)
+        {
+            errors.Add(rejected.Error);
+        }
+        catch (InvalidDataException corrupt)
+        {
+            errors.Add(UploadError.ForField("file", $"The gzip data is corrupt: {corrupt.Message}"));
+        }
+
+        if (file.Format == UploadFormat.Jsonl)
+        {
+            job.RowFormat = jsonl.Format ?? RowFormat.JsonlTemplate;
+            job.Model = spec.Model ?? jsonl.FirstModel ?? "";
+            if (job.RowFormat == RowFormat.JsonlParams && spec.Template is not null)
+            {
+                errors.ForField("spec.template", "The file holds {\"custom_id\", \"params\"} lines, which carry their own messages; remove the template.");
+            }
+            else if (job.RowFormat == RowFormat.JsonlTemplate && jsonl.Format is not null)
+            {
+                RequireTemplateFields(spec, errors);
+            }
+        }
+        if (errors.Any)
+        {
+            return ProblemResults.FromUploadErrors(errors);
+        }
+
+        try
+        {
+            await copy.CompleteAsync(cancellationToken);
+        }
+        catch (PostgresException refused) when (refused.SqlState.StartsWith("22", StringComparison.Ordinal) || refused.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            // The parsers check what PostgreSQL would refuse; this names the row should something slip through.
+            errors.Add(new UploadError(null, null, "file", $"PostgreSQL refused a row ({refused.Where}): {refused.MessageText}"));
+            return ProblemResults.FromUploadErrors(errors);
+        }
+
+        job.RowCount = copy.Rows;
+        job.Columns = file.Format == UploadFormat.Csv ? csv.Columns : [.. jsonl.Columns];
+        await FinishJobAsync(connection, job, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+
+        backgroundJobs.Create<IJobRunner>(runner => runner.StartAsync(jobId, CancellationToken.None), new EnqueuedState(BatchQueues.Control));
+        LogJobCreated(logger, jobId, job.RowCount, file.Counted.BytesRead, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return TypedResults.Created(JobLinks.For(jobId).Self, new JobCreated(jobId, job.RowCount, job.Status, JobLinks.For(jobId)));
+    }
+
+    private static void RequireTemplateFields(JobSpec spec, UploadErrors errors)
+    {
+        if (spec.Template is null)
+        {
+            errors.ForField("spec.template", "Required for template rows: the user message with {{column}} placeholders.");
+        }
+        if (spec.Model is null)
+        {
+            errors.ForField("spec.model", "Required for template rows.");
+        }
+        if (spec.MaxTokens is null)
+        {
+            errors.ForField("spec.max_tokens", "Required for template rows.");
+        }
+    }
+
+    private async Task<byte[]> ReadSmallPartAsync(MultipartSection section, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await section.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > _limits.MaxSpecBytes)
+            {
+                throw new UploadRejectedException(StatusCodes.Status413PayloadTooLarge, "The spec is too large",
+                    UploadError.ForField("spec", $"The spec is larger than {_limits.MaxSpecBytes:N0} bytes (Batch:Uploads:MaxSpecBytes)."));
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
+    private async Task<Guid> ResolveAccountAsync(string? name, UploadErrors errors, CancellationToken cancellationToken)
+    {
+        var accounts = db.ProviderAccounts.AsNoTracking();
+        var id = await (name is null ? accounts.Where(a => a.IsDefault) : accounts.Where(a => a.Name == name))
+            .Select(a => (Guid?)a.Id)
+            .FirstOrDefaultAsync(cancellationToken);
+        if (id is null)
+        {
+            errors.ForField("spec.account", name is null ? "No default provider account is configured." : $"No provider account is named '{name}'.");
+        }
+        return id ?? default;
+    }
+
+    private async Task<JobCreated?> FindByIdempotencyKeyAsync(string project, string key, CancellationToken cancellationToken)
+    {
+        var job = await db.Jobs.AsNoTracking()
+            .Where(j => j.Project == project && j.IdempotencyKey == key)
+            .Select(j => new { j.Id, j.RowCount, j.Status })
+            .SingleOrDefaultAsync(cancellationToken);
+        return job is null ? null : new JobCreated(job.Id, job.RowCount, job.Status, JobLinks.For(job.Id));
+    }
+
+    /// <summary>Inserts the job in the upload's transaction; false when an earlier upload already holds its idempotency key.</summary>
+    private static async Task<bool> InsertJobAsync(NpgsqlConnection connection, Job job, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO batch.jobs (id, project, name, status, account_id, model, system_prompt, user_template, max_tokens, default_params,
+                cache_ttl, priority, row_format, columns, idempotency_key, created_by_key_id, row_count,
+                succeeded_rows, failed_rows, canceled_rows, input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,
+                output_tokens, cost_usd, created_at, updated_at)
+            VALUES (@id, @project, @name, @status, @account_id, @model, @system_prompt, @user_template, @max_tokens, @default_params,
+                @cache_ttl, @priority, @row_format, @columns, @idempotency_key, @created_by_key_id, 0,
+                0, 0, 0, 0, 0, 0, 0, 0, 0, @now, @now)
+            ON CONFLICT (project, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            """, connection);
+        var p = command.Parameters;
+        p.AddWithValue("id", job.Id);
+        p.AddWithValue("project", job.Project);
+        p.AddWithValue("name", job.Name);
+        p.AddWithValue("status", (short)job.Status);
+        p.AddWithValue("account_id", job.AccountId);
+        p.AddWithValue("model", job.Model);
+        p.AddWithValue("system_prompt", NpgsqlDbType.Text, (object?)job.SystemPrompt ?? DBNull.Value);
+        p.AddWithValue("user_template", NpgsqlDbType.Text, (object?)job.UserTemplate ?? DBNull.Value);
+        p.AddWithValue("max_tokens", job.MaxTokens);
+        p.AddWithValue("default_params", NpgsqlDbType.Jsonb, job.DefaultParams);
+        p.AddWithValue("cache_ttl", (short)job.CacheTtl);
+        p.AddWithValue("priority", job.Priority);
+        p.AddWithValue("row_format", (short)job.RowFormat);
+        p.AddWithValue("columns", job.Columns);
+        p.AddWithValue("idempotency_key", NpgsqlDbType.Varchar, (object?)job.IdempotencyKey ?? DBNull.Value);
+        p.AddWithValue("created_by_key_id", NpgsqlDbType.Uuid, (object?)job.CreatedByKeyId ?? DBNull.Value);
+        p.AddWithValue("now", job.CreatedAt);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>Records what is known only once the whole file is read.</summary>
+    private static async Task FinishJobAsync(NpgsqlConnection connection, Job job, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "UPDATE batch.jobs SET row_count = @row_count, row_format = @row_format, columns = @columns, model = @model WHERE id = @id", connection);
+        command.Parameters.AddWithValue("id", job.Id);
+        command.Parameters.AddWithValue("row_count", job.RowCount);
+        command.Parameters.AddWithValue("row_format", (short)job.RowFormat);
+        command.Parameters.AddWithValue("columns", job.Columns);
+        command.Parameters.AddWithValue("model", job.Model);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} created: {Rows} rows, {Bytes} bytes in {ElapsedMs:F0} ms")]
+    private static partial void LogJobCreated(ILogger logger, Guid jobId, int rows, long bytes, double elapsedMs);
+}

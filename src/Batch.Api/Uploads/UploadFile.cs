@@ -1,0 +1,158 @@
+using System.Buffers;
+using System.IO.Compression;
+using System.IO.Pipelines;
+using Batch.Api.Problems;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+
+namespace Batch.Api.Uploads;
+
+public enum UploadFormat
+{
+    Csv,
+    Jsonl,
+}
+
+/// <summary>
+/// The <c>file</c> part, opened for reading: its format (from the content type, else the extension, else the
+/// first byte), gzip undone when declared or recognised by its magic bytes, and every byte checked by
+/// <see cref="UploadStream"/>. Nothing is buffered beyond the pipe's segments.
+/// </summary>
+public sealed class UploadFile
+{
+    private static readonly string[] CsvTypes = ["text/csv", "application/csv", "text/comma-separated-values"];
+    private static readonly string[] TsvTypes = ["text/tab-separated-values"];
+    private static readonly string[] JsonlTypes = ["application/jsonl", "application/x-ndjson", "application/ndjson", "application/jsonlines", "application/x-jsonlines", "application/json-lines", "application/json"];
+    private static readonly string[] GzipTypes = ["application/gzip", "application/x-gzip"];
+    // Browsers and curl label files generically; the name or the content decides then. Windows labels .csv as Excel.
+    private static readonly string[] GenericTypes = ["", "application/octet-stream", "text/plain", "application/vnd.ms-excel", "binary/octet-stream"];
+
+    private UploadFile(UploadFormat format, char defaultDelimiter, string? fileName, PipeReader reader, UploadStream counted)
+    {
+        Format = format;
+        DefaultDelimiter = defaultDelimiter;
+        FileName = fileName;
+        Reader = reader;
+        Counted = counted;
+    }
+
+    public UploadFormat Format { get; }
+
+    public char DefaultDelimiter { get; }
+
+    public string? FileName { get; }
+
+    /// <summary>The decoded, checked bytes of the file.</summary>
+    public PipeReader Reader { get; }
+
+    internal UploadStream Counted { get; }
+
+    public static async Task<UploadFile> OpenAsync(MultipartSection section, ContentDispositionHeaderValue disposition, UploadOptions options, CancellationToken cancellationToken)
+    {
+        var fileName = disposition.FileName.HasValue ? disposition.FileName.Value : disposition.FileNameStar.Value;
+        var name = fileName ?? "";
+        var gzip = string.Equals(section.Headers?.GetValueOrDefault(HeaderNames.ContentEncoding).ToString(), "gzip", StringComparison.OrdinalIgnoreCase);
+        if (name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
+        {
+            gzip = true;
+            name = name[..^3];
+        }
+
+        var mediaType = MediaTypeHeaderValue.TryParse(section.ContentType, out var parsed) ? parsed.MediaType.Value?.ToLowerInvariant() ?? "" : "";
+        if (GzipTypes.Contains(mediaType))
+        {
+            gzip = true;
+            mediaType = "";
+        }
+
+        var (format, delimiter) = FromMediaType(mediaType, Path.GetExtension(name).ToLowerInvariant());
+
+        var raw = PipeReader.Create(section.Body);
+        gzip |= await StartsWithAsync(raw, [0x1f, 0x8b], cancellationToken);
+        var decoded = gzip ? new GZipStream(raw.AsStream(), CompressionMode.Decompress) : raw.AsStream();
+        var counted = new UploadStream(decoded, options.MaxFileBytes, checkUtf8: true);
+        var reader = PipeReader.Create(counted, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024));
+        format ??= await SniffAsync(reader, cancellationToken);
+        return new UploadFile(format.Value, delimiter, fileName, reader, counted);
+    }
+
+    private static (UploadFormat? Format, char Delimiter) FromMediaType(string mediaType, string extension)
+    {
+        if (CsvTypes.Contains(mediaType))
+        {
+            return (UploadFormat.Csv, extension == ".tsv" ? '\t' : ',');
+        }
+        if (TsvTypes.Contains(mediaType))
+        {
+            return (UploadFormat.Csv, '\t');
+        }
+        if (JsonlTypes.Contains(mediaType))
+        {
+            return (UploadFormat.Jsonl, ',');
+        }
+        if (!GenericTypes.Contains(mediaType))
+        {
+            throw Unsupported($"The file's content type '{mediaType}' is not supported.");
+        }
+        return extension switch
+        {
+            ".csv" => (UploadFormat.Csv, ','),
+            ".tsv" or ".tab" => (UploadFormat.Csv, '\t'),
+            ".jsonl" or ".ndjson" or ".json" => (UploadFormat.Jsonl, ','),
+            "" or ".txt" => (null, ','),
+            _ => throw Unsupported($"Files named '*{extension}' are not supported."),
+        };
+    }
+
+    private static UploadRejectedException Unsupported(string what) => new(
+        StatusCodes.Status415UnsupportedMediaType, "Unsupported file type",
+        UploadError.ForField("file", what + " Send CSV (text/csv, *.csv) or JSONL (application/jsonl, *.jsonl), optionally gzip-compressed."));
+
+    private static async Task<bool> StartsWithAsync(PipeReader reader, byte[] prefix, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            if (buffer.Length >= prefix.Length || result.IsCompleted)
+            {
+                var matches = buffer.Length >= prefix.Length && buffer.Slice(0, prefix.Length).ToArray().AsSpan().SequenceEqual(prefix);
+                reader.AdvanceTo(buffer.Start);
+                return matches;
+            }
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>A file without a telling name or type: JSONL when its first non-blank character opens an object.</summary>
+    private static async Task<UploadFormat> SniffAsync(PipeReader reader, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            var first = FirstSignificantByte(buffer);
+            if (first is not null || result.IsCompleted || buffer.Length > 64 * 1024)
+            {
+                reader.AdvanceTo(buffer.Start);
+                return first == (byte)'{' ? UploadFormat.Jsonl : UploadFormat.Csv;
+            }
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private static byte? FirstSignificantByte(ReadOnlySequence<byte> buffer)
+    {
+        foreach (var segment in buffer)
+        {
+            foreach (var b in segment.Span)
+            {
+                if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n' or 0xEF or 0xBB or 0xBF))
+                {
+                    return b;
+                }
+            }
+        }
+        return null;
+    }
+}

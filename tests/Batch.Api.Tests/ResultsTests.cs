@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using CsvHelper;
+
+namespace Batch.Api.Tests;
+
+/// <summary>Results of rows recorded directly in the database, as a worker would record them.</summary>
+public class ResultsTests(ApiFixture fixture) : IClassFixture<ApiFixture>
+{
+    private const string Spec = """{"model": "claude-haiku-4-5", "template": "{{text}} {{note}}", "max_tokens": 16}""";
+
+    [Fact]
+    public async Task Jsonl_results_use_anthropics_result_line_shape_in_file_order()
+    {
+        using var client = fixture.Api.CreateClient();
+        var id = await CreateFinishedJobAsync(client);
+
+        using var response = await client.GetAsync(new Uri($"/api/jobs/{id}/results", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/jsonl", response.Content.Headers.ContentType?.MediaType);
+        var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(["a1", "a2", "a3"], lines.Select(l => l.GetProperty("custom_id").GetString()));
+
+        var message = lines[0].GetProperty("result");
+        Assert.Equal("succeeded", message.GetProperty("type").GetString());
+        var m = message.GetProperty("message");
+        Assert.Equal(("msg_1", "message", "assistant", "claude-haiku-4-5-20251001"), (m.GetProperty("id").GetString(), m.GetProperty("type").GetString(), m.GetProperty("role").GetString(), m.GetProperty("model").GetString()));
+        Assert.Equal("+SUM(1)", m.GetProperty("content")[0].GetProperty("text").GetString());
+        Assert.Equal("end_turn", m.GetProperty("stop_reason").GetString());
+        Assert.Equal(JsonValueKind.Null, m.GetProperty("stop_sequence").ValueKind);
+        var usage = m.GetProperty("usage");
+        Assert.Equal((10, 7, 300, 5), (usage.GetProperty("input_tokens").GetInt32(), usage.GetProperty("cache_creation_input_tokens").GetInt32(),
+            usage.GetProperty("cache_read_input_tokens").GetInt32(), usage.GetProperty("output_tokens").GetInt32()));
+        Assert.Equal(7, usage.GetProperty("cache_creation").GetProperty("ephemeral_5m_input_tokens").GetInt32());
+
+        var errored = lines[1].GetProperty("result");
+        Assert.Equal("errored", errored.GetProperty("type").GetString());
+        Assert.Equal("error", errored.GetProperty("error").GetProperty("type").GetString());
+        Assert.Equal("invalid_request_error", errored.GetProperty("error").GetProperty("error").GetProperty("type").GetString());
+        Assert.Equal("prompt is too long", errored.GetProperty("error").GetProperty("error").GetProperty("message").GetString());
+
+        Assert.Equal("canceled", lines[2].GetProperty("result").GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task Pending_rows_are_left_out_unless_asked_for()
+    {
+        using var client = fixture.Api.CreateClient();
+        var id = await CreateFinishedJobAsync(client);
+
+        var all = await client.GetStringAsync(new Uri($"/api/jobs/{id}/results?include_pending=true", UriKind.Relative));
+
+        var lines = all.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, lines.Length);
+        Assert.Equal("pending", JsonDocument.Parse(lines[3]).RootElement.GetProperty("result").GetProperty("type").GetString());
+    }
+
+    [Theory]
+    [InlineData("?format=csv", null)]
+    [InlineData("", "text/csv")]
+    public async Task Csv_results_repeat_the_inputs_then_outputs_and_neutralise_formulas(string query, string? accept)
+    {
+        using var client = fixture.Api.CreateClient();
+        var id = await CreateFinishedJobAsync(client);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"/api/jobs/{id}/results{query}", UriKind.Relative));
+        if (accept is not null)
+        {
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(accept));
+        }
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StringReader(await response.Content.ReadAsStringAsync());
+        using var csv = new CsvParser(reader, CultureInfo.InvariantCulture);
+        Assert.True(await csv.ReadAsync());
+        Assert.Equal(["custom_id", "text", "note", "output_text", "stop_reason", "input_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
+            "cache_read_tokens", "output_tokens", "cost_usd", "error"], csv.Record!);
+        Assert.True(await csv.ReadAsync());
+        Assert.Equal(["a1", "'=HYPERLINK(\"http://x\")", "'@cmd", "'+SUM(1)", "end_turn", "10", "7", "0", "300", "5", "0.000125", ""], csv.Record!);
+        Assert.True(await csv.ReadAsync());
+        Assert.Equal("'-2 is\tfine", csv[1]);
+        Assert.Equal("invalid_request_error: prompt is too long", csv[11]);
+        Assert.True(await csv.ReadAsync());
+        Assert.Equal("canceled", csv[11]);
+        Assert.False(await csv.ReadAsync());
+    }
+
+    [Fact]
+    public async Task An_unknown_format_is_400()
+    {
+        using var client = fixture.Api.CreateClient();
+        var id = await CreateFinishedJobAsync(client);
+
+        using var response = await client.GetAsync(new Uri($"/api/jobs/{id}/results?format=xlsx", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    /// <summary>Four rows: succeeded, failed, canceled, still pending.</summary>
+    private async Task<Guid> CreateFinishedJobAsync(HttpClient client)
+    {
+        var file = "custom_id,text,note\n" +
+                   "a1,\"=HYPERLINK(\"\"http://x\"\")\",@cmd\n" +
+                   "a2,\"-2 is\tfine\",ok\n" +
+                   "a3,plain,ok\n" +
+                   "a4,plain,ok\n";
+        var id = await Uploads.CreateJobAsync(client, Spec, file);
+        await using var command = fixture.Database.DataSource.CreateCommand($"""
+            UPDATE batch.job_rows SET status = 2, output_content = '[{"{"}"type": "text", "text": "+SUM(1)"{"}"}]', output_text = '+SUM(1)', stop_reason = 'end_turn',
+                input_tokens = 10, cache_write5m_tokens = 7, cache_read_tokens = 300, output_tokens = 5, message_id = 'msg_1',
+                response_model = 'claude-haiku-4-5-20251001', cost_usd = 0.000125, completed_at = now()
+            WHERE job_id = '{id}' AND seq = 1;
+            UPDATE batch.job_rows SET status = 3, error_type = 'invalid_request_error', error_message = 'prompt is too long', http_status = 400
+            WHERE job_id = '{id}' AND seq = 2;
+            UPDATE batch.job_rows SET status = 4 WHERE job_id = '{id}' AND seq = 3;
+            """);
+        await command.ExecuteNonQueryAsync();
+        return id;
+    }
+}
