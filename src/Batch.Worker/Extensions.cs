@@ -18,6 +18,7 @@ public static class Extensions
 
         services.AddTransient<IHealthProbe, HealthProbe>();
         services.AddTransient<IJobRunner, JobRunner>();
+        services.AddTransient<IScheduleRunner, Schedules.ScheduleRunner>();
         services.AddTransient<IRowChunkRunner, RowChunkRunner>();
         services.AddScoped<JobContextLoader>();
         services.AddSingleton<RowStore>();

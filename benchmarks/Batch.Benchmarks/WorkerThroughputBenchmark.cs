@@ -1,0 +1,263 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Batch.Data;
+using Batch.Jobs;
+using Batch.Simulator;
+using Hangfire;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Batch.Benchmarks;
+
+/// <summary>
+/// End-to-end rows/s of real worker processes (<c>dotnet Batch.Worker.dll</c>) on a job against a zero-latency,
+/// unlimited simulator, with 1 and 2 processes, next to <c>pgbench -N</c> TPS on the same server in the same run
+/// (each recorded row costs about one simple-update transaction's worth of work, batched). Goals: at least 2,000
+/// rows/s and at least 0.8× pgbench. Then the peak RSS (VmHWM) of one worker on a large job (goal below 300 MB).
+/// Needs ConnectionStrings__Batch (./batch bench sets it); makes and drops databases of its own.
+/// Arguments: [rows = 100000] [rows of the memory run = 1000000] [pgbench seconds = 15].
+/// </summary>
+public sealed partial class WorkerThroughputBenchmark : IBenchmark
+{
+    private const string PgBench = "/usr/lib/postgresql/15/bin/pgbench";
+
+    public string Name => "worker";
+
+    public string Description => "Worker rows/s end to end (1 and 2 processes) vs pgbench -N TPS; worker peak RSS on a 1M-row job";
+
+    public async Task RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var rows = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 100_000;
+        var memoryRows = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000;
+        var pgbenchSeconds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 15;
+        var server = Environment.GetEnvironmentVariable("ConnectionStrings__Batch")
+            ?? throw new InvalidOperationException("Set ConnectionStrings__Batch (./batch bench does).");
+
+        await using var simulator = await SimulatorServer.StartAsync(o =>
+        {
+            (o.Rpm, o.InputTpm, o.OutputTpm, o.CountTokensRpm) = (0, 0, 0, 0);
+            o.SpeedFactor = 0;
+            (o.OutputTokensMin, o.OutputTokensMax) = (5, 20);
+        }, cancellationToken);
+
+        var tps = await PgBenchAsync(server, pgbenchSeconds, cancellationToken);
+        Console.WriteLine($"pgbench -N, 8 clients, {pgbenchSeconds} s: {tps:N0} TPS");
+        Console.WriteLine($"{"processes",9} {"rows",9} {"seconds",8} {"rows/s",8} {"x pgbench",9} {"peak RSS MB",11}");
+        foreach (var processes in new[] { 1, 2 })
+        {
+            var run = await RunJobAsync(server, simulator, rows, processes, cancellationToken);
+            Console.WriteLine($"{processes,9} {rows,9} {run.Seconds,8:0.0} {rows / run.Seconds,8:N0} {rows / run.Seconds / tps,9:0.00} {run.PeakRssMb,11:N0}");
+        }
+        if (memoryRows > 0)
+        {
+            var run = await RunJobAsync(server, simulator, memoryRows, 1, cancellationToken);
+            Console.WriteLine($"{1,9} {memoryRows,9} {run.Seconds,8:0.0} {memoryRows / run.Seconds,8:N0} {memoryRows / run.Seconds / tps,9:0.00} {run.PeakRssMb,11:N0}");
+        }
+        Console.WriteLine("goals: rows/s >= 2,000 and >= 0.8 x pgbench; peak RSS < 300 MB on the 1M-row job");
+    }
+
+    private sealed record Run(double Seconds, double PeakRssMb);
+
+    private static async Task<Run> RunJobAsync(string server, SimulatorServer simulator, int rows, int processes, CancellationToken cancellationToken)
+    {
+        var connectionString = await CreateDatabaseAsync(server, "batch_bench_worker", migrate: true, cancellationToken);
+        var workers = new List<Process>();
+        try
+        {
+            for (var i = 0; i < processes; i++)
+            {
+                workers.Add(await StartWorkerAsync(connectionString, simulator, cancellationToken));
+            }
+            await using var dataSource = BatchDatabase.CreateDataSource(connectionString);
+            var jobId = await InsertJobAsync(dataSource, rows, cancellationToken);
+
+            var clock = Stopwatch.StartNew();
+            var options = new PostgreSqlStorageOptions { SchemaName = Batch.Jobs.Extensions.HangfireSchema, PrepareSchemaIfNecessary = false };
+            new BackgroundJobClient(new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options))
+                .Enqueue<IJobRunner>(BatchQueues.Control, runner => runner.StartAsync(jobId, CancellationToken.None));
+            var peak = 0.0;
+            while (await StatusAsync(dataSource, jobId, cancellationToken) != 3)
+            {
+                if (workers.Any(w => w.HasExited))
+                {
+                    throw new InvalidOperationException("A worker process exited.");
+                }
+                await Task.Delay(100, cancellationToken);
+            }
+            var seconds = clock.Elapsed.TotalSeconds;
+            foreach (var worker in workers)
+            {
+                peak = Math.Max(peak, PeakRssMb(worker.Id));
+            }
+            return new Run(seconds, peak);
+        }
+        finally
+        {
+            foreach (var worker in workers)
+            {
+                worker.Kill(entireProcessTree: true);
+                await worker.WaitForExitAsync(CancellationToken.None);
+                worker.Dispose();
+            }
+            await DropDatabaseAsync(server, connectionString);
+        }
+    }
+
+    private static async Task<Process> StartWorkerAsync(string connectionString, SimulatorServer simulator, CancellationToken cancellationToken)
+    {
+        var dll = Path.Combine(FindRoot(), "src", "Batch.Worker", "bin", "Release", "net10.0", "Batch.Worker.dll");
+        var start = new ProcessStartInfo("dotnet", [dll]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.Environment["ConnectionStrings__Batch"] = connectionString;
+        start.Environment["Anthropic__BaseUrl"] = simulator.BaseUrl.ToString();
+        start.Environment["Anthropic__ApiKey"] = simulator.ApiKey;
+        start.Environment["Anthropic__Rpm"] = "100000000";
+        start.Environment["Anthropic__InputTpm"] = "2000000000";
+        start.Environment["Anthropic__OutputTpm"] = "2000000000";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+        var process = Process.Start(start)!;
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.Contains("Application started", StringComparison.Ordinal) == true)
+            {
+                started.TrySetResult();
+            }
+        };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"worker {process.Id}: {e.Data}"); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+        return process;
+    }
+
+    private static async Task<Guid> InsertJobAsync(NpgsqlDataSource dataSource, int rows, CancellationToken cancellationToken)
+    {
+        var jobId = Guid.CreateVersion7();
+        await using (var job = dataSource.CreateCommand("""
+            INSERT INTO batch.jobs (id, project, name, status, account_id, model, system_prompt, user_template, max_tokens, default_params,
+                cache_ttl, priority, row_format, columns, row_count, succeeded_rows, failed_rows, canceled_rows, input_tokens,
+                cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, output_tokens, cost_usd, created_at, updated_at)
+            SELECT $1, 'bench', 'worker throughput', 0, id, 'claude-sonnet-4-5', 'You label reviews.', 'Label review {{id}}: {{text}}', 32, '{}',
+                0, 0, 0, ARRAY['id','text'], $2, 0, 0, 0, 0, 0, 0, 0, 0, 0, now(), now()
+            FROM batch.provider_accounts WHERE name = 'default'
+            """))
+        {
+            job.Parameters.Add(new() { Value = jobId });
+            job.Parameters.Add(new() { Value = rows });
+            await job.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var copy = await connection.BeginBinaryImportAsync(
+            "COPY batch.job_rows (job_id, seq, custom_id, input, status, attempts, input_tokens, cache_write5m_tokens, cache_write1h_tokens, cache_read_tokens, output_tokens) FROM STDIN (FORMAT BINARY)",
+            cancellationToken);
+        for (var seq = 1; seq <= rows; seq++)
+        {
+            await copy.StartRowAsync(cancellationToken);
+            await copy.WriteAsync(jobId, NpgsqlDbType.Uuid, cancellationToken);
+            await copy.WriteAsync(seq, NpgsqlDbType.Integer, cancellationToken);
+            await copy.WriteAsync($"row-{seq}", NpgsqlDbType.Varchar, cancellationToken);
+            await copy.WriteAsync($$"""{"id":"{{seq}}","text":"Arrived quickly, works as described."}""", NpgsqlDbType.Jsonb, cancellationToken);
+            for (var zero = 0; zero < 7; zero++)
+            {
+                if (zero < 2)
+                {
+                    await copy.WriteAsync((short)0, NpgsqlDbType.Smallint, cancellationToken);
+                }
+                else
+                {
+                    await copy.WriteAsync(0, NpgsqlDbType.Integer, cancellationToken);
+                }
+            }
+        }
+        await copy.CompleteAsync(cancellationToken);
+        return jobId;
+    }
+
+    private static async Task<short> StatusAsync(NpgsqlDataSource dataSource, Guid jobId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT status FROM batch.jobs WHERE id = $1");
+        command.Parameters.Add(new() { Value = jobId });
+        return (short)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static async Task<double> PgBenchAsync(string server, int seconds, CancellationToken cancellationToken)
+    {
+        var connectionString = await CreateDatabaseAsync(server, "batch_bench_pgbench", migrate: false, cancellationToken);
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString);
+            string[] connection = ["-h", builder.Host!, "-p", builder.Port.ToString(CultureInfo.InvariantCulture), "-U", builder.Username!];
+            await RunPgBenchAsync(builder, [.. connection, "-i", "-q", "-s", "10", builder.Database!], cancellationToken);
+            var output = await RunPgBenchAsync(builder, [.. connection, "-N", "-c", "8", "-j", "2", "-T", seconds.ToString(CultureInfo.InvariantCulture), builder.Database!], cancellationToken);
+            var match = TpsLine().Match(output);
+            return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : throw new InvalidOperationException($"No TPS in pgbench's output:\n{output}");
+        }
+        finally
+        {
+            await DropDatabaseAsync(server, connectionString);
+        }
+    }
+
+    private static async Task<string> RunPgBenchAsync(NpgsqlConnectionStringBuilder builder, string[] args, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(PgBench, args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.Environment["PGPASSWORD"] = builder.Password;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var errors = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        return process.ExitCode == 0 ? await output : throw new InvalidOperationException($"pgbench failed: {await errors}");
+    }
+
+    private static double PeakRssMb(int processId)
+    {
+        var line = File.ReadLines($"/proc/{processId}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is null ? double.NaN : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
+    }
+
+    private static async Task<string> CreateDatabaseAsync(string server, string prefix, bool migrate, CancellationToken cancellationToken)
+    {
+        var name = $"{prefix}_{Guid.NewGuid():N}"[..40];
+        await using (var admin = NpgsqlDataSource.Create(server))
+        await using (var create = admin.CreateCommand($"CREATE DATABASE \"{name}\""))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+        var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+        if (migrate)
+        {
+            await using var dataSource = BatchDatabase.CreateDataSource(connectionString);
+            await BatchDatabase.MigrateAsync(dataSource, cancellationToken);
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            PostgreSqlObjectsInstaller.Install(connection, Batch.Jobs.Extensions.HangfireSchema);
+        }
+        return connectionString;
+    }
+
+    private static async Task DropDatabaseAsync(string server, string connectionString)
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var admin = NpgsqlDataSource.Create(server);
+        await using var drop = admin.CreateCommand($"DROP DATABASE IF EXISTS \"{new NpgsqlConnectionStringBuilder(connectionString).Database}\" WITH (FORCE)");
+        await drop.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    private static string FindRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Batch.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+        throw new InvalidOperationException("Batch.sln not found");
+    }
+
+    [GeneratedRegex(@"tps = ([0-9.]+) \(without initial connection time\)")]
+    private static partial Regex TpsLine();
+}

@@ -1,0 +1,36 @@
+using Batch.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace Batch.Data.Pricing;
+
+/// <summary>
+/// The effective-dated <c>model_prices</c> table in memory. A model's price is the row of the longest
+/// prefix of its name that has a price in force, and of that prefix the latest <c>effective_from</c> not after the moment asked about.
+/// </summary>
+public sealed class PriceBook
+{
+    private readonly ModelPrice[] _prices;
+
+    public PriceBook(IEnumerable<ModelPrice> prices) =>
+        _prices = [.. prices.OrderByDescending(p => p.ModelPrefix.Length).ThenByDescending(p => p.EffectiveFrom)];
+
+    public static async Task<PriceBook> LoadAsync(BatchDbContext db, CancellationToken cancellationToken = default) =>
+        new(await db.ModelPrices.AsNoTracking().ToListAsync(cancellationToken));
+
+    /// <summary>Null when no price covers the model at that moment.</summary>
+    public ModelPrice? Find(string model, DateTimeOffset at)
+    {
+        foreach (var price in _prices)
+        {
+            if (price.EffectiveFrom <= at && model.StartsWith(price.ModelPrefix, StringComparison.Ordinal))
+            {
+                return price;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The cost of <paramref name="usage"/> of <paramref name="model"/> at <paramref name="at"/>, or null when the model has no price.</summary>
+    public decimal? Cost(string model, DateTimeOffset at, TokenUsage usage) =>
+        Find(model, at) is { } price ? CostCalculator.Cost(price, usage) : null;
+}

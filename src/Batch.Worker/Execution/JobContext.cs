@@ -1,0 +1,34 @@
+using System.Text.Json.Nodes;
+using Batch.Data.Entities;
+using Batch.Data.Pricing;
+using Batch.Worker.Requests;
+
+namespace Batch.Worker.Execution;
+
+/// <summary>What every row of a job needs, loaded once per chunk.</summary>
+internal sealed record JobContext(
+    Guid Id,
+    JobStatus Status,
+    string Model,
+    int MaxTokens,
+    int Priority,
+    RowFormat Format,
+    string? SystemPrompt,
+    TemplateRenderer? Template,
+    JsonObject DefaultParams,
+    CacheTtl CacheTtl,
+    ProviderAccount Account,
+    ModelSetting? ModelSetting,
+    PriceBook Prices)
+{
+    public TimeSpan CacheLifetime => CacheTtl == CacheTtl.OneHour ? TimeSpan.FromHours(1) : TimeSpan.FromMinutes(5);
+
+    /// <summary>The shared prefix every row repeats (the system prompt), in characters; 0 when there is none.</summary>
+    public int SharedPrefixCharacters => SystemPrompt?.Length ?? 0;
+
+    /// <summary>About 4 characters a token: good enough to tell a prefix far below a model's minimum from one above it.</summary>
+    public int EstimatedSharedPrefixTokens => (SharedPrefixCharacters + 3) / 4;
+
+    /// <summary>Whether the shared prefix is long enough to cache, so the first request must write it before the rest read it.</summary>
+    public bool WarmsCache => SharedPrefixCharacters > 0 && EstimatedSharedPrefixTokens >= (ModelSetting?.MinCacheableTokens ?? 1024);
+}

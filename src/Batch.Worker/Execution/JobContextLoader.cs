@@ -1,0 +1,65 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Batch.Data;
+using Batch.Data.Entities;
+using Batch.Data.Pricing;
+using Batch.Worker.Requests;
+using Microsoft.EntityFrameworkCore;
+
+namespace Batch.Worker.Execution;
+
+/// <summary>Loads a job's spec, account, model setting and the price table.</summary>
+internal sealed class JobContextLoader(BatchDbContext db)
+{
+    /// <summary>Null when the job does not exist.</summary>
+    /// <exception cref="InvalidJobException">The job cannot be run as specified.</exception>
+    public async Task<JobContext?> LoadAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        var job = await db.Jobs.AsNoTracking().Include(j => j.Account).SingleOrDefaultAsync(j => j.Id == jobId, cancellationToken);
+        if (job is null)
+        {
+            return null;
+        }
+        if (job.Account is null)
+        {
+            throw new InvalidJobException("The job's provider account no longer exists.");
+        }
+        if (job.RowFormat != RowFormat.JsonlParams && string.IsNullOrEmpty(job.UserTemplate))
+        {
+            throw new InvalidJobException("The job has template rows but no user template.");
+        }
+        JsonObject defaults;
+        try
+        {
+            defaults = JsonNode.Parse(string.IsNullOrWhiteSpace(job.DefaultParams) ? "{}" : job.DefaultParams) as JsonObject
+                ?? throw new InvalidJobException("The job's default params are not a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidJobException($"The job's default params are not valid JSON: {e.Message}");
+        }
+
+        var settings = await db.ModelSettings.AsNoTracking().ToListAsync(cancellationToken);
+        var setting = settings.FirstOrDefault(s => s.ModelPrefix == job.Model)
+            ?? settings.Where(s => job.Model.StartsWith(s.ModelPrefix, StringComparison.Ordinal)).MaxBy(s => s.ModelPrefix.Length);
+        var prices = await PriceBook.LoadAsync(db, cancellationToken);
+
+        return new JobContext(
+            job.Id,
+            job.Status,
+            job.Model,
+            job.MaxTokens,
+            job.Priority,
+            job.RowFormat,
+            job.SystemPrompt,
+            job.UserTemplate is null ? null : new TemplateRenderer(job.UserTemplate),
+            defaults,
+            job.CacheTtl,
+            job.Account,
+            setting,
+            prices);
+    }
+}
+
+/// <summary>A job that cannot run as specified; it is marked failed with this message as the reason.</summary>
+internal sealed class InvalidJobException(string message) : Exception(message);

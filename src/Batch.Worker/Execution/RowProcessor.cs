@@ -1,0 +1,197 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Batch.Budgets;
+using Batch.Data.Entities;
+using Batch.Data.Pricing;
+using Batch.Messages;
+using Batch.Worker.Requests;
+using Microsoft.Extensions.Options;
+
+namespace Batch.Worker.Execution;
+
+/// <summary>What became of a claimed row.</summary>
+internal enum RowFate
+{
+    /// <summary>Its outcome was written.</summary>
+    Recorded,
+
+    /// <summary>Its outcome was not written: another claim took the row over (our lease had expired).</summary>
+    Superseded,
+
+    /// <summary>Not finished (the job stopped, or the process is stopping): give it back.</summary>
+    Released,
+}
+
+/// <summary>
+/// Runs one row: build the request, wait for the cache warm-up when needed, then attempts under the
+/// retry pipeline (each attempt takes budget, sends, settles), then records the outcome.
+/// </summary>
+internal sealed partial class RowProcessor(
+    IMessagesClient client,
+    MessagesResilience resilience,
+    IRateBudgets budgets,
+    ResultWriter writer,
+    CacheWarmth warmth,
+    IConfiguration configuration,
+    TimeProvider time,
+    IOptions<WorkerOptions> options,
+    ILogger<RowProcessor> logger)
+{
+    private readonly SemaphoreSlim _slots = new(options.Value.MaxConcurrentRequests);
+
+    /// <param name="abort">Cancels requests in flight: only when the process stops.</param>
+    public async Task<RowFate> ProcessAsync(JobContext job, ClaimedRow row, Guid leaseToken, ChunkControl control, CancellationToken abort)
+    {
+        var stopping = control.Stopping;
+        if (stopping.IsCancellationRequested)
+        {
+            return RowFate.Released;
+        }
+
+        JsonObject body;
+        try
+        {
+            body = RequestBuilder.Build(job, row.Input);
+        }
+        catch (Exception e) when (e is RowInputException or JsonException)
+        {
+            return await RecordAsync(new RowResult(job.Id, row.Seq, leaseToken, RowStatus.Failed, 0, default, null,
+                ErrorType: "invalid_row", ErrorMessage: e.Message));
+        }
+
+        try
+        {
+            await _slots.WaitAsync(stopping);
+        }
+        catch (OperationCanceledException)
+        {
+            return RowFate.Released;
+        }
+        try
+        {
+            using var warmup = await warmth.EnterAsync(job, stopping);
+            if (configuration[job.Account.ApiKeyReference] is not { Length: > 0 } key)
+            {
+                await control.PauseJobAsync(
+                    $"No API key for account '{job.Account.Name}': the setting {job.Account.ApiKeyReference} is not set on worker {Environment.MachineName}. Set it, then resume.");
+                return RowFate.Released;
+            }
+            var account = new MessagesAccount(job.Account.Id, job.Account.Name, new Uri(job.Account.BaseUrl.TrimEnd('/') + "/"), key, job.Account.ApiVersion);
+            var demand = Demand(job, row, body);
+
+            var (last, attempts) = await resilience.ExecuteAsync(
+                account.Id,
+                async (_, token) =>
+                {
+                    var lease = await budgets.AcquireAsync(demand, token);
+                    MessagesAttempt attempt;
+                    try
+                    {
+                        attempt = await client.SendAsync(account, body, abort);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        await budgets.SettleAsync(lease, NotSent, CancellationToken.None);
+                        throw;
+                    }
+                    await budgets.SettleAsync(lease, attempt, CancellationToken.None);
+                    return attempt;
+                },
+                stopping);
+
+            if (last.Outcome == AttemptOutcome.Succeeded)
+            {
+                warmth.Answered(job.Id);
+            }
+            warmup?.Dispose();
+
+            switch (last.Outcome)
+            {
+                case AttemptOutcome.Succeeded:
+                    return await RecordAsync(Succeeded(job, row, leaseToken, last, attempts));
+                case AttemptOutcome.PauseJob:
+                    LogPaused(logger, job.Id, last.HttpStatus, last.Error?.Type);
+                    await control.PauseJobAsync(PauseReason(job, last));
+                    return RowFate.Released;
+                default:
+                    var error = last.Error ?? new ApiError("unknown_error", "No answer");
+                    var message = last.Outcome == AttemptOutcome.Transient ? $"{error.Message} (gave up after {attempts} attempts)" : error.Message;
+                    return await RecordAsync(new RowResult(job.Id, row.Seq, leaseToken, RowStatus.Failed, (short)attempts, default, null,
+                        RequestId: last.RequestId, LatencyMs: Milliseconds(last.Latency), HttpStatus: (short?)last.HttpStatus,
+                        ErrorType: error.ErrorCode is { } code ? $"{error.Type}:{code}" : error.Type, ErrorMessage: message));
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested || abort.IsCancellationRequested)
+        {
+            return RowFate.Released;
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    private static readonly MessagesAttempt NotSent = new()
+    {
+        Outcome = AttemptOutcome.Transient,
+        Error = new ApiError("canceled", "The request was abandoned before an answer came"),
+    };
+
+    private async Task<RowFate> RecordAsync(RowResult result) =>
+        await writer.WriteAsync(result) ? RowFate.Recorded : RowFate.Superseded;
+
+    private BudgetDemand Demand(JobContext job, ClaimedRow row, JsonObject body)
+    {
+        var promptCharacters = job.Format == RowFormat.JsonlParams
+            ? row.Input.Length + job.SharedPrefixCharacters
+            : job.SharedPrefixCharacters + (body["messages"]?[0]?["content"]?.GetValue<string>().Length ?? 0);
+        var cached = job.WarmsCache ? job.SharedPrefixCharacters : 0;
+        var maxTokens = body["max_tokens"] is JsonValue value && value.TryGetValue<int>(out var tokens) ? tokens : job.MaxTokens;
+        return new BudgetDemand(job.Account.Id, body["model"]?.GetValue<string>() ?? job.Model, job.Id, job.Priority,
+            budgets.EstimateInputTokens(job.Id, promptCharacters, cached), maxTokens, promptCharacters, cached);
+    }
+
+    private RowResult Succeeded(JobContext job, ClaimedRow row, Guid leaseToken, MessagesAttempt attempt, int attempts)
+    {
+        var message = attempt.Message!;
+        var usage = message.Usage;
+        long write5m = usage.CacheWrite5mTokens, write1h = usage.CacheWrite1hTokens;
+        if (write5m + write1h == 0 && usage.CacheCreationInputTokens > 0)
+        {
+            // No split given (older gateways): the writes were of the TTL the request asked for.
+            (write5m, write1h) = job.CacheTtl == CacheTtl.OneHour ? (0L, (long)usage.CacheCreationInputTokens) : (usage.CacheCreationInputTokens, 0L);
+        }
+        var tokens = new TokenUsage(usage.InputTokens, write5m, write1h, usage.CacheReadInputTokens, usage.OutputTokens);
+        var now = time.GetUtcNow();
+        var cost = (message.Model is { } model ? job.Prices.Cost(model, now, tokens) : null) ?? job.Prices.Cost(job.Model, now, tokens);
+        return new RowResult(job.Id, row.Seq, leaseToken, RowStatus.Succeeded, (short)attempts, tokens, cost,
+            OutputContent: message.Content.GetRawText(),
+            OutputText: message.OutputText,
+            StopReason: message.StopReason,
+            StopSequence: message.StopSequence,
+            MessageId: message.Id,
+            RequestId: attempt.RequestId,
+            ResponseModel: message.Model,
+            LatencyMs: Milliseconds(attempt.Latency),
+            HttpStatus: (short?)attempt.HttpStatus);
+    }
+
+    private static int Milliseconds(TimeSpan latency) => (int)Math.Min(int.MaxValue, Math.Round(latency.TotalMilliseconds));
+
+    private static string PauseReason(JobContext job, MessagesAttempt attempt)
+    {
+        var error = attempt.Error;
+        var said = $"HTTP {attempt.HttpStatus} {error?.Type}{(error?.ErrorCode is { } code ? $" ({code})" : "")}: {error?.Message}";
+        return attempt switch
+        {
+            { Error.ErrorCode: AttemptClassifier.SpendLimitErrorCode } =>
+                $"Account '{job.Account.Name}' reached its spend limit ({said}). Raise the limit or wait for it to reset, then resume.",
+            { HttpStatus: 401 or 403 } =>
+                $"Account '{job.Account.Name}' was refused ({said}). Fix its key or permissions, then resume.",
+            _ => $"Account '{job.Account.Name}' cannot be billed ({said}). Add credit, then resume.",
+        };
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} paused by the provider's answer: HTTP {Status} {ErrorType}")]
+    private static partial void LogPaused(ILogger logger, Guid jobId, int? status, string? errorType);
+}

@@ -1,0 +1,178 @@
+using Batch.Data.Entities;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Batch.Worker.Execution;
+
+/// <summary>A row claimed by a chunk: its lease is <see cref="LeaseToken"/>.</summary>
+internal sealed record ClaimedRow(Guid JobId, int Seq, string CustomId, string Input, short Claims);
+
+/// <summary>
+/// The hand-written SQL of the hot path: claiming rows with leases, renewing and releasing them, and the
+/// conditional status changes of a job. Every statement is one round trip.
+/// </summary>
+internal sealed class RowStore(NpgsqlDataSource dataSource)
+{
+    // Expired leases first (a dead worker's rows), then pending rows in file order; SKIP LOCKED lets any
+    // number of chunks in any number of processes claim side by side without waiting on each other.
+    private const string ClaimSql = """
+        WITH expired AS (
+            SELECT job_id, seq FROM batch.job_rows
+            WHERE job_id = $1 AND status = 1 AND lease_expires_at < now()
+            LIMIT $2 FOR UPDATE SKIP LOCKED),
+        pending AS (
+            SELECT job_id, seq FROM batch.job_rows
+            WHERE job_id = $1 AND status = 0
+            ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED),
+        picked AS (
+            SELECT job_id, seq FROM expired UNION ALL SELECT job_id, seq FROM pending LIMIT $2)
+        UPDATE batch.job_rows r
+        SET status = 1, lease_token = $3, lease_expires_at = now() + $4, attempts = r.attempts + 1
+        FROM picked p
+        WHERE r.job_id = p.job_id AND r.seq = p.seq
+        RETURNING r.seq, r.custom_id, r.input::text, r.attempts
+        """;
+
+    public async Task<List<ClaimedRow>> ClaimAsync(Guid jobId, int count, Guid leaseToken, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(ClaimSql);
+        command.Parameters.Add(new() { Value = jobId });
+        command.Parameters.Add(new() { Value = count });
+        command.Parameters.Add(new() { Value = leaseToken });
+        command.Parameters.Add(new() { Value = lease, NpgsqlDbType = NpgsqlDbType.Interval });
+        var rows = new List<ClaimedRow>(count);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new ClaimedRow(jobId, reader.GetInt32(0), reader.GetString(1), reader.GetString(2), reader.GetInt16(3)));
+        }
+        rows.Sort(static (a, b) => a.Seq.CompareTo(b.Seq));
+        return rows;
+    }
+
+    public async Task RenewAsync(Guid jobId, Guid leaseToken, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "UPDATE batch.job_rows SET lease_expires_at = now() + $3 WHERE job_id = $1 AND status = 1 AND lease_token = $2");
+        command.Parameters.Add(new() { Value = jobId });
+        command.Parameters.Add(new() { Value = leaseToken });
+        command.Parameters.Add(new() { Value = lease, NpgsqlDbType = NpgsqlDbType.Interval });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Gives rows that were claimed but not recorded back: pending again, or canceled (and counted) when the
+    /// job was canceled meanwhile, since cancel only marks the rows that were pending at that moment.
+    /// </summary>
+    public async Task ReleaseAsync(Guid jobId, int[] seqs, Guid leaseToken, CancellationToken cancellationToken)
+    {
+        if (seqs.Length == 0)
+        {
+            return;
+        }
+        await using var command = dataSource.CreateCommand("""
+            WITH job AS (SELECT status = 5 AS canceled FROM batch.jobs WHERE id = $1),
+            released AS (
+                UPDATE batch.job_rows r
+                SET status = CASE WHEN (SELECT canceled FROM job) THEN 4 ELSE 0 END,
+                    lease_token = NULL, lease_expires_at = NULL,
+                    completed_at = CASE WHEN (SELECT canceled FROM job) THEN now() END
+                WHERE r.job_id = $1 AND r.seq = ANY($2) AND r.status = 1 AND r.lease_token = $3
+                RETURNING r.status)
+            UPDATE batch.jobs SET canceled_rows = canceled_rows + c.n, updated_at = now()
+            FROM (SELECT count(*)::int AS n FROM released WHERE status = 4) c
+            WHERE id = $1 AND c.n > 0
+            """);
+        command.Parameters.Add(new() { Value = jobId });
+        command.Parameters.Add(new() { Value = seqs });
+        command.Parameters.Add(new() { Value = leaseToken });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The earliest lease expiry of rows held by other claims, or null when no other claim holds any.</summary>
+    public async Task<DateTimeOffset?> OthersLeaseExpiryAsync(Guid jobId, Guid leaseToken, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT min(lease_expires_at) FROM batch.job_rows WHERE job_id = $1 AND status = 1 AND lease_token IS DISTINCT FROM $2");
+        command.Parameters.Add(new() { Value = jobId });
+        command.Parameters.Add(new() { Value = leaseToken });
+        return await command.ExecuteScalarAsync(cancellationToken) is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) : null;
+    }
+
+    public async Task<int> CountPendingAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT count(*) FROM batch.job_rows WHERE job_id = $1 AND status = 0");
+        command.Parameters.Add(new() { Value = jobId });
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async Task<JobStatus?> StatusAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT status FROM batch.jobs WHERE id = $1");
+        command.Parameters.Add(new() { Value = jobId });
+        return await command.ExecuteScalarAsync(cancellationToken) is short status ? (JobStatus)status : null;
+    }
+
+    /// <summary>queued → running; true when the job is running afterwards.</summary>
+    public async Task<bool> MarkRunningAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE batch.jobs SET status = 1, started_at = coalesce(started_at, now()), finished_at = NULL, status_reason = NULL, updated_at = now()
+            WHERE id = $1 AND status IN (0, 1)
+            """);
+        command.Parameters.Add(new() { Value = jobId });
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>running → completed, only when no row is pending or leased: whichever chunk finishes last wins.</summary>
+    public async Task<bool> TryCompleteAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE batch.jobs SET status = 3, finished_at = now(), updated_at = now()
+            WHERE id = $1 AND status = 1
+              AND NOT EXISTS (SELECT 1 FROM batch.job_rows WHERE job_id = $1 AND status = 0)
+              AND NOT EXISTS (SELECT 1 FROM batch.job_rows WHERE job_id = $1 AND status = 1)
+            """);
+        command.Parameters.Add(new() { Value = jobId });
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>running (or queued) → paused or failed, with a reason a user can act on.</summary>
+    public async Task<bool> StopAsync(Guid jobId, JobStatus status, string reason, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE batch.jobs SET status = $2, status_reason = $3, finished_at = CASE WHEN $2 = 4 THEN now() END, updated_at = now()
+            WHERE id = $1 AND status IN (0, 1)
+            """);
+        command.Parameters.Add(new() { Value = jobId });
+        command.Parameters.Add(new() { Value = (short)status });
+        command.Parameters.Add(new() { Value = reason });
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    public async Task SetCacheNoteAsync(Guid jobId, string? note, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("UPDATE batch.jobs SET cache_note = $2, updated_at = now() WHERE id = $1 AND cache_note IS DISTINCT FROM $2");
+        command.Parameters.Add(new() { Value = jobId });
+        command.Parameters.Add(new() { Value = (object?)note ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Running jobs whose claimable rows nobody holds a live lease on (their worker died), and running jobs with nothing left to do.</summary>
+    public async Task<List<(Guid JobId, bool HasWork)>> FindUnattendedJobsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT j.id, EXISTS (SELECT 1 FROM batch.job_rows r WHERE r.job_id = j.id AND (r.status = 0 OR (r.status = 1 AND r.lease_expires_at < now())))
+            FROM batch.jobs j
+            WHERE j.status = 1
+              AND NOT EXISTS (SELECT 1 FROM batch.job_rows r WHERE r.job_id = j.id AND r.status = 1 AND r.lease_expires_at >= now())
+            """);
+        var jobs = new List<(Guid, bool)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            jobs.Add((reader.GetGuid(0), reader.GetBoolean(1)));
+        }
+        return jobs;
+    }
+}

@@ -1,0 +1,61 @@
+using Batch.Jobs;
+using Hangfire;
+using Microsoft.Extensions.Options;
+
+namespace Batch.Worker.Execution;
+
+/// <summary>
+/// Restarts running jobs that nobody works on: when a worker dies, its chunk jobs stay invisible to Hangfire
+/// for a long while, but its leases expire in <see cref="WorkerOptions.LeaseDuration"/>. A job seen twice in
+/// a row with claimable rows and no live lease gets a new chunk; one with nothing left is completed.
+/// </summary>
+internal sealed partial class StalledJobSweeper(RowStore store, IBackgroundJobClient jobs, IOptions<WorkerOptions> options, ILogger<StalledJobSweeper> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var seenBefore = new HashSet<Guid>();
+        using var timer = new PeriodicTimer(options.Value.SweepInterval);
+        do
+        {
+            try
+            {
+                var seen = new HashSet<Guid>();
+                foreach (var (jobId, hasWork) in await store.FindUnattendedJobsAsync(stoppingToken))
+                {
+                    if (!hasWork)
+                    {
+                        await store.TryCompleteAsync(jobId, stoppingToken);
+                    }
+                    else if (!seenBefore.Contains(jobId))
+                    {
+                        seen.Add(jobId);
+                    }
+                    else
+                    {
+                        LogRestart(logger, jobId);
+                        jobs.Enqueue<IRowChunkRunner>(BatchQueues.Rows, runner => runner.RunChunkAsync(jobId, -1, CancellationToken.None));
+                    }
+                }
+                seenBefore = seen;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // The next sweep tries again; a database hiccup must not stop the sweeper.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                LogFailed(logger, e);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).AsTask().ContinueWith(t => t.IsCompletedSuccessfully && t.Result, TaskScheduler.Default));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} is running but nobody holds its rows: starting a chunk")]
+    private static partial void LogRestart(ILogger logger, Guid jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Looking for unattended jobs failed")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}
