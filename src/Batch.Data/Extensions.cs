@@ -18,9 +18,10 @@ public static class Extensions
             ?? throw new InvalidOperationException(
                 "ConnectionStrings:Batch is not set. Set the environment variable ConnectionStrings__Batch to a PostgreSQL connection string, or start everything with ./batch up.");
 
-        var dataSource = BatchDatabase.CreateDataSource(connectionString);
-        builder.Services.AddSingleton(dataSource);
-        builder.Services.AddDbContextPool<BatchDbContext>(options => BatchDatabase.Configure(options, dataSource));
+        // Created by the container so that stopping a host disposes it and closes its idle connections.
+        builder.Services.AddSingleton(_ => BatchDatabase.CreateDataSource(connectionString));
+        builder.Services.AddDbContextPool<BatchDbContext>((services, options) =>
+            BatchDatabase.Configure(options, services.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddSingleton(TimeProvider.System);
         return builder;
     }
