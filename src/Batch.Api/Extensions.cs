@@ -60,6 +60,7 @@ public static class Extensions
         app.MapPricesApi();
         app.MapAccountsApi();
         app.MapBudgetsApi();
+        app.MapSchedulesApi();
 
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {

@@ -1,0 +1,12 @@
+namespace Batch.Jobs;
+
+/// <summary>
+/// Runs one firing of a job schedule. The API registers it as the Hangfire recurring job
+/// <see cref="ScheduleCron.RecurringJobId"/> on the control queue; the worker implements it by copying the
+/// schedule's source job (spec and rows) into a new queued job and starting that job.
+/// </summary>
+public interface IScheduleRunner
+{
+    /// <summary>Creates and starts this firing's job; does nothing when the schedule is gone or disabled, or already ran this minute.</summary>
+    Task RunAsync(Guid scheduleId, CancellationToken cancellationToken);
+}
