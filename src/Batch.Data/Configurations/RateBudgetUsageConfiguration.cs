@@ -1,0 +1,16 @@
+using Batch.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Batch.Data.Configurations;
+
+internal sealed class RateBudgetUsageConfiguration : IEntityTypeConfiguration<RateBudgetUsage>
+{
+    public void Configure(EntityTypeBuilder<RateBudgetUsage> builder)
+    {
+        builder.ToTable("rate_budget_usage");
+        builder.HasKey(u => new { u.AccountId, u.ModelClass, u.SlotStart });
+        builder.Property(u => u.ModelClass).HasMaxLength(100);
+        builder.HasOne<RateBudget>().WithMany().HasForeignKey(u => new { u.AccountId, u.ModelClass }).OnDelete(DeleteBehavior.Cascade);
+    }
+}

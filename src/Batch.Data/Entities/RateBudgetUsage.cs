@@ -1,0 +1,18 @@
+namespace Batch.Data.Entities;
+
+/// <summary>
+/// What one account and model class admitted in one short time slot, attributed to the moment each
+/// request was admitted and corrected to its actual usage when it settles. The sum over the last minute
+/// is the hard sliding-window check of every take and what the budgets API shows as used.
+/// Slots older than a couple of minutes are deleted.
+/// </summary>
+public class RateBudgetUsage
+{
+    public Guid AccountId { get; set; }
+    public required string ModelClass { get; set; }
+    public DateTimeOffset SlotStart { get; set; }
+
+    public int Requests { get; set; }
+    public long InputTokens { get; set; }
+    public long OutputTokens { get; set; }
+}
