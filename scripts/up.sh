@@ -7,6 +7,7 @@ source scripts/postgres.sh
 
 state=.batch
 mkdir -p "$state/logs"
+rm -f "$state/logs/build.log"
 api_url=${BATCH_API_URL:-http://127.0.0.1:5080}
 simulator_url=${BATCH_SIMULATOR_URL:-http://127.0.0.1:5090}
 
@@ -93,8 +94,10 @@ ConnectionStrings__Batch=${ConnectionStrings__Batch:-$(batch_local_postgres)}
 export ConnectionStrings__Batch
 
 echo "Building..."
-dotnet build -c Release -v quiet --nologo src/Batch.Api src/Batch.Worker src/Batch.Simulator >"$state/logs/build.log" 2>&1 \
-  || { cat "$state/logs/build.log"; exit 1; }
+for project in src/Batch.Api src/Batch.Worker src/Batch.Simulator; do
+  dotnet build -c Release -v quiet --nologo "$project" >>"$state/logs/build.log" 2>&1 \
+    || { cat "$state/logs/build.log"; exit 1; }
+done
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
