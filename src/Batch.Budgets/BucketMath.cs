@@ -6,6 +6,9 @@ public readonly record struct BudgetLimits(int Rpm, int InputTpm, int OutputTpm)
 /// <summary>An amount in each of the three dimensions: bucket levels, a request's cost, or usage.</summary>
 public readonly record struct BudgetAmounts(double Requests, double InputTokens, double OutputTokens)
 {
+    public static BudgetAmounts operator +(BudgetAmounts a, BudgetAmounts b) =>
+        new(a.Requests + b.Requests, a.InputTokens + b.InputTokens, a.OutputTokens + b.OutputTokens);
+
     public static BudgetAmounts operator -(BudgetAmounts a, BudgetAmounts b) =>
         new(a.Requests - b.Requests, a.InputTokens - b.InputTokens, a.OutputTokens - b.OutputTokens);
 }

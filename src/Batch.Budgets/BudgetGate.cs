@@ -2,7 +2,7 @@ namespace Batch.Budgets;
 
 /// <summary>
 /// This process's queue for one budget (account and model class). One dispatcher at a time takes from the shared
-/// row on behalf of the best waiter, by priority, then the job served longest ago (round-robin between jobs), then
+/// row on behalf of the waiters (many in one transaction, in the order they should be served), by priority, then the job served longest ago (round-robin between jobs), then
 /// arrival; so a small job interleaves with a large one instead of queueing behind it. Between attempts it sleeps
 /// exactly until the row said enough would have refilled (at most <see cref="BudgetOptions.MaxSleep"/>): no polling.
 /// </summary>
@@ -49,11 +49,11 @@ internal sealed class BudgetGate(
     {
         while (true)
         {
-            Waiter? head;
+            List<Waiter> batch;
             lock (_lock)
             {
-                head = Next();
-                if (head is null)
+                batch = NextInOrder(options.MaxGrantBatch);
+                if (batch.Count == 0)
                 {
                     _dispatching = false;
                     _lastServed.Clear();
@@ -61,57 +61,83 @@ internal sealed class BudgetGate(
                 }
             }
 
-            TakeResult result;
+            List<TakeResult> results;
             try
             {
-                result = await store.TryTakeAsync(head.Request, CancellationToken.None);
+                results = await store.TryTakeManyAsync([.. batch.Select(w => w.Request)], CancellationToken.None);
             }
             catch (Exception e)
             {
                 lock (_lock)
                 {
-                    _waiters.Remove(head);
+                    batch.ForEach(w => _waiters.Remove(w));
                 }
-                head.Result.TrySetException(e);
+                batch.ForEach(w => w.Result.TrySetException(e));
                 continue;
             }
 
-            if (!result.Taken)
-            {
-                var sleep = result.Wait < options.MaxSleep ? result.Wait : options.MaxSleep;
-                await Task.Delay(sleep > TimeSpan.FromMilliseconds(1) ? sleep : TimeSpan.FromMilliseconds(1), time);
-                continue;
-            }
+            var granted = results.TakeWhile(r => r.Taken).Count();
             lock (_lock)
             {
-                _waiters.Remove(head);
-                _lastServed[head.JobId] = ++_served;
+                foreach (var waiter in batch.Take(granted))
+                {
+                    _waiters.Remove(waiter);
+                    _lastServed[waiter.JobId] = ++_served;
+                }
             }
-            if (!head.Result.TrySetResult(result))
+            for (var i = 0; i < granted; i++)
             {
-                // The caller gave up while its budget was being taken: give it back.
-                await releaseUnclaimed(head.Request, result);
+                if (!batch[i].Result.TrySetResult(results[i]))
+                {
+                    // The caller gave up while its budget was being taken: give it back.
+                    await releaseUnclaimed(batch[i].Request, results[i]);
+                }
+            }
+            if (granted < results.Count)
+            {
+                var wait = results[granted].Wait;
+                var sleep = wait < options.MaxSleep ? wait : options.MaxSleep;
+                await Task.Delay(sleep > TimeSpan.FromMilliseconds(1) ? sleep : TimeSpan.FromMilliseconds(1), time);
             }
         }
     }
 
-    /// <summary>Highest priority, then the job served longest ago, then the earliest arrival.</summary>
-    private Waiter? Next()
+    /// <summary>
+    /// Up to <paramref name="max"/> waiters in the order they should be served: highest priority, then the job served
+    /// longest ago (counting those picked earlier in this batch), then the earliest arrival.
+    /// </summary>
+    private List<Waiter> NextInOrder(int max)
     {
-        Waiter? best = null;
-        var bestServed = 0L;
-        foreach (var waiter in _waiters)
+        var candidates = new List<Waiter>(_waiters);
+        var served = new Dictionary<Guid, long>(_lastServed);
+        var order = new List<Waiter>(Math.Min(max, candidates.Count));
+        var tick = _served;
+        while (order.Count < max && candidates.Count > 0)
         {
-            var served = _lastServed.GetValueOrDefault(waiter.JobId);
-            if (best is null
-                || waiter.Priority > best.Priority
-                || (waiter.Priority == best.Priority && (served < bestServed || (served == bestServed && waiter.Arrival < best.Arrival))))
+            var best = 0;
+            for (var i = 1; i < candidates.Count; i++)
             {
-                best = waiter;
-                bestServed = served;
+                if (Before(candidates[i], candidates[best], served))
+                {
+                    best = i;
+                }
             }
+            var next = candidates[best];
+            candidates.RemoveAt(best);
+            served[next.JobId] = ++tick;
+            order.Add(next);
         }
-        return best;
+        return order;
+    }
+
+    private static bool Before(Waiter a, Waiter b, Dictionary<Guid, long> served)
+    {
+        if (a.Priority != b.Priority)
+        {
+            return a.Priority > b.Priority;
+        }
+        var (servedA, servedB) = (served.GetValueOrDefault(a.JobId), served.GetValueOrDefault(b.JobId));
+        return servedA != servedB ? servedA < servedB : a.Arrival < b.Arrival;
     }
 
     private sealed class Waiter(TakeRequest request, Guid jobId, int priority, long arrival)

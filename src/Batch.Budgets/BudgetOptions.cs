@@ -24,6 +24,12 @@ public sealed class BudgetOptions
     /// <summary>The longest a waiting process sleeps before reading the budget again, so changed limits and pauses apply soon.</summary>
     public TimeSpan MaxSleep { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The most waiters one transaction on the shared row may grant. Granting many at once is what lets a process keep
+    /// hundreds of requests in flight: the row is read and written once for all of them.
+    /// </summary>
+    public int MaxGrantBatch { get; set; } = 256;
+
     /// <summary>How long model → class mappings (<c>model_settings</c>) are cached per process.</summary>
     public TimeSpan ModelSettingsRefresh { get; set; } = TimeSpan.FromSeconds(30);
 }

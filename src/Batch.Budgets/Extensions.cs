@@ -26,6 +26,7 @@ public static class Extensions
         services.AddSingleton<ModelClasses>();
         services.AddSingleton<JobCalibration>();
         services.AddSingleton<RateBudgetStore>();
+        services.AddSingleton<SettlementQueue>();
         services.AddSingleton<IRateBudgets, RateBudgets>();
         return services;
     }

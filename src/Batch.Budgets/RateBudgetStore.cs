@@ -47,16 +47,16 @@ internal sealed class RateBudgetStore(NpgsqlDataSource dataSource, BucketMath ma
     private const string WriteSql = """
         UPDATE batch.rate_budgets
         SET requests_available = $3, input_tokens_available = $4, output_tokens_available = $5, refilled_at = $6,
-            in_flight_requests = in_flight_requests + 1, in_flight_input_tokens = in_flight_input_tokens + $7,
+            in_flight_requests = in_flight_requests + $9, in_flight_input_tokens = in_flight_input_tokens + $7,
             in_flight_output_tokens = in_flight_output_tokens + $8, updated_at = $6
         WHERE account_id = $1 AND model_class = $2
         """;
 
     private const string LogSql = """
         INSERT INTO batch.rate_budget_usage (account_id, model_class, slot_start, requests, input_tokens, output_tokens)
-        VALUES ($1, $2, $3, 1, $4, $5)
+        VALUES ($1, $2, $3, $6, $4, $5)
         ON CONFLICT (account_id, model_class, slot_start) DO UPDATE
-        SET requests = rate_budget_usage.requests + 1,
+        SET requests = rate_budget_usage.requests + excluded.requests,
             input_tokens = rate_budget_usage.input_tokens + excluded.input_tokens,
             output_tokens = rate_budget_usage.output_tokens + excluded.output_tokens
         """;
@@ -78,7 +78,7 @@ internal sealed class RateBudgetStore(NpgsqlDataSource dataSource, BucketMath ma
             input_tokens_available = least(input_tokens_available + $4, $7),
             output_tokens_available = least(output_tokens_available + $5, $8),
             paused_until = CASE WHEN $9::interval IS NULL THEN paused_until ELSE greatest(paused_until, now() + $9::interval) END,
-            in_flight_requests = greatest(0, in_flight_requests - 1),
+            in_flight_requests = greatest(0, in_flight_requests - $12),
             in_flight_input_tokens = greatest(0, in_flight_input_tokens - $10),
             in_flight_output_tokens = greatest(0, in_flight_output_tokens - $11),
             updated_at = now()
@@ -96,8 +96,14 @@ internal sealed class RateBudgetStore(NpgsqlDataSource dataSource, BucketMath ma
 
     private long _nextPruneTicks;
 
-    public async Task<TakeResult> TryTakeAsync(TakeRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes for as many of <paramref name="requests"/> as the budget allows, in their order, in one transaction: one
+    /// read of the row and the window, one decision after another, one write. The answer holds a result for every
+    /// request taken and, when one was refused, its result (with the wait) last; the rest were not considered.
+    /// </summary>
+    public async Task<List<TakeResult>> TryTakeManyAsync(IReadOnlyList<TakeRequest> requests, CancellationToken cancellationToken)
     {
+        var first = requests[0];
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         for (var created = false; ; created = true)
         {
@@ -106,10 +112,10 @@ internal sealed class RateBudgetStore(NpgsqlDataSource dataSource, BucketMath ma
             {
                 BatchCommands =
                 {
-                    Command(ReadSql, request.AccountId, request.ModelClass),
+                    Command(ReadSql, first.AccountId, first.ModelClass),
                 },
             };
-            read.BatchCommands.Add(Command(WindowSql, request.AccountId, request.ModelClass, BucketMath.Window + BucketMath.SlotDuration));
+            read.BatchCommands.Add(Command(WindowSql, first.AccountId, first.ModelClass, BucketMath.Window + BucketMath.SlotDuration));
 
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken))
@@ -118,9 +124,9 @@ internal sealed class RateBudgetStore(NpgsqlDataSource dataSource, BucketMath ma
                 await transaction.RollbackAsync(cancellationToken);
                 if (created)
                 {
-                    throw new InvalidOperationException($"Provider account {request.AccountId} does not exist.");
+                    throw new InvalidOperationException($"Provider account {first.AccountId} does not exist.");
                 }
-                await CreateAsync(connection, request, cancellationToken);
+                await CreateAsync(connection, first, cancellationToken);
                 continue;
             }
             var limits = new BudgetLimits(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2));
@@ -133,46 +139,99 @@ internal sealed class RateBudgetStore(NpgsqlDataSource dataSource, BucketMath ma
             var used = new BudgetAmounts(reader.GetDouble(0), reader.GetDouble(1), reader.GetDouble(2));
             await reader.DisposeAsync();
 
-            var output = outputMode == OutputBudgetMode.ActualOutput ? request.ExpectedOutputTokens : request.MaxOutputTokens;
-            var decision = math.Decide(state, limits, new BudgetAmounts(1, request.InputTokens, output), used, pausedUntil, now);
-            if (!decision.Taken)
+            // Each decision sees the levels and window the ones before it left, exactly as separate takes would.
+            var results = new List<TakeResult>(requests.Count);
+            var taken = default(BudgetAmounts);
+            foreach (var request in requests)
+            {
+                var output = outputMode == OutputBudgetMode.ActualOutput ? request.ExpectedOutputTokens : request.MaxOutputTokens;
+                var cost = new BudgetAmounts(1, request.InputTokens, output);
+                var decision = math.Decide(state, limits, cost, used, pausedUntil, now);
+                if (!decision.Taken)
+                {
+                    results.Add(new TakeResult(false, now, 0, decision.Wait, decision.BoundBy));
+                    break;
+                }
+                state = decision.State;
+                used = used + cost;
+                taken = taken + cost;
+                results.Add(new TakeResult(true, now, output, TimeSpan.Zero, ""));
+            }
+            if (taken.Requests == 0)
             {
                 await transaction.RollbackAsync(cancellationToken);
-                return new TakeResult(false, now, 0, decision.Wait, decision.BoundBy);
+                return results;
             }
 
-            var levels = decision.State.Levels;
+            var levels = state.Levels;
             await using var write = new NpgsqlBatch(connection, transaction)
             {
                 BatchCommands =
                 {
-                    Command(WriteSql, request.AccountId, request.ModelClass, levels.Requests, levels.InputTokens, levels.OutputTokens,
-                        decision.State.RefilledAt, (long)request.InputTokens, (long)output),
-                    Command(LogSql, request.AccountId, request.ModelClass, BucketMath.SlotOf(now), (long)request.InputTokens, (long)output),
+                    Command(WriteSql, first.AccountId, first.ModelClass, levels.Requests, levels.InputTokens, levels.OutputTokens,
+                        state.RefilledAt, (long)taken.InputTokens, (long)taken.OutputTokens, (int)taken.Requests),
+                    Command(LogSql, first.AccountId, first.ModelClass, BucketMath.SlotOf(now), (long)taken.InputTokens, (long)taken.OutputTokens,
+                        (int)taken.Requests),
                 },
             };
             if (PruneDue(now))
             {
-                write.BatchCommands.Add(Command(PruneSql, request.AccountId, request.ModelClass, now - Retention));
+                write.BatchCommands.Add(Command(PruneSql, first.AccountId, first.ModelClass, now - Retention));
             }
             await write.ExecuteNonQueryAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            return new TakeResult(true, now, output, TimeSpan.Zero, "");
+            return results;
         }
     }
 
-    public async Task SettleAsync(BudgetLease lease, Settlement settlement, CancellationToken cancellationToken)
+    /// <summary>
+    /// Settles many leases in one round trip (an implicit transaction): per budget, the refunds added up, the lowest
+    /// remaining the server reported, the longest pause; per usage slot, its correction. Budgets are locked in a fixed
+    /// order, so concurrent batches from several processes cannot deadlock.
+    /// </summary>
+    public async Task SettleManyAsync(IReadOnlyList<(BudgetLease Lease, Settlement Settlement)> settlements, CancellationToken cancellationToken)
     {
         static object Remaining(long? remaining) => remaining is { } value ? (double)value : double.PositiveInfinity;
+        static long? Lowest(long? a, long? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
+        static TimeSpan? Longest(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : (a > b ? a : b);
 
         await using var batch = dataSource.CreateBatch();
-        batch.BatchCommands.Add(Command(SettleSql, lease.AccountId, lease.ModelClass,
-            (double)settlement.RequestRefund, (double)settlement.InputRefund, (double)settlement.OutputRefund,
-            Remaining(settlement.RequestsRemaining), Remaining(settlement.InputRemaining), Remaining(settlement.OutputRemaining),
-            settlement.Pause is { } pause ? pause : DBNull.Value, (long)lease.InputTokens, (long)lease.OutputTokens));
-        batch.BatchCommands[0].Parameters[8].NpgsqlDbType = NpgsqlDbType.Interval;
-        batch.BatchCommands.Add(Command(CorrectSlotSql, lease.AccountId, lease.ModelClass,
-            settlement.RequestRefund, settlement.InputRefund, settlement.OutputRefund, BucketMath.SlotOf(lease.TakenAt)));
+        foreach (var budget in settlements
+            .GroupBy(s => (s.Lease.AccountId, s.Lease.ModelClass))
+            .OrderBy(g => g.Key.AccountId).ThenBy(g => g.Key.ModelClass, StringComparer.Ordinal))
+        {
+            var total = budget.Aggregate(
+                (Settlement: new Settlement(0, 0, 0, null, null, null, null), InFlightInput: 0L, InFlightOutput: 0L, Count: 0),
+                (sum, next) => (
+                    new Settlement(
+                        sum.Settlement.RequestRefund + next.Settlement.RequestRefund,
+                        sum.Settlement.InputRefund + next.Settlement.InputRefund,
+                        sum.Settlement.OutputRefund + next.Settlement.OutputRefund,
+                        Lowest(sum.Settlement.RequestsRemaining, next.Settlement.RequestsRemaining),
+                        Lowest(sum.Settlement.InputRemaining, next.Settlement.InputRemaining),
+                        Lowest(sum.Settlement.OutputRemaining, next.Settlement.OutputRemaining),
+                        Longest(sum.Settlement.Pause, next.Settlement.Pause)),
+                    sum.InFlightInput + next.Lease.InputTokens,
+                    sum.InFlightOutput + next.Lease.OutputTokens,
+                    sum.Count + 1));
+            var settle = Command(SettleSql, budget.Key.AccountId, budget.Key.ModelClass,
+                (double)total.Settlement.RequestRefund, (double)total.Settlement.InputRefund, (double)total.Settlement.OutputRefund,
+                Remaining(total.Settlement.RequestsRemaining), Remaining(total.Settlement.InputRemaining), Remaining(total.Settlement.OutputRemaining),
+                total.Settlement.Pause is { } pause ? pause : DBNull.Value, total.InFlightInput, total.InFlightOutput, total.Count);
+            settle.Parameters[8].NpgsqlDbType = NpgsqlDbType.Interval;
+            batch.BatchCommands.Add(settle);
+
+            foreach (var slot in budget.GroupBy(s => BucketMath.SlotOf(s.Lease.TakenAt)).OrderBy(g => g.Key))
+            {
+                var requests = slot.Sum(s => s.Settlement.RequestRefund);
+                var input = slot.Sum(s => s.Settlement.InputRefund);
+                var output = slot.Sum(s => s.Settlement.OutputRefund);
+                if (requests != 0 || input != 0 || output != 0)
+                {
+                    batch.BatchCommands.Add(Command(CorrectSlotSql, budget.Key.AccountId, budget.Key.ModelClass, requests, input, output, slot.Key));
+                }
+            }
+        }
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 

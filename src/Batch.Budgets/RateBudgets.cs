@@ -12,6 +12,7 @@ namespace Batch.Budgets;
 /// </summary>
 internal sealed partial class RateBudgets(
     RateBudgetStore store,
+    SettlementQueue settlements,
     ModelClasses classes,
     JobCalibration calibration,
     TimeProvider time,
@@ -56,11 +57,11 @@ internal sealed partial class RateBudgets(
         {
             LogPaused(logger, lease.AccountId, lease.ModelClass, pause.TotalSeconds);
         }
-        await store.SettleAsync(lease, settlement, cancellationToken);
+        await settlements.SettleAsync(lease, settlement).WaitAsync(cancellationToken);
     }
 
     public Task ReleaseAsync(BudgetLease lease, CancellationToken cancellationToken) =>
-        store.SettleAsync(lease, Settlements.ForRelease(lease), cancellationToken);
+        settlements.SettleAsync(lease, Settlements.ForRelease(lease)).WaitAsync(cancellationToken);
 
     public int EstimateInputTokens(Guid jobId, int promptCharacters, int cachedPrefixCharacters) =>
         calibration.EstimateInputTokens(jobId, promptCharacters, cachedPrefixCharacters);
