@@ -51,7 +51,7 @@ public sealed class BudgetBenchmark : IBenchmark
             new("itpm-cached", "input", 100_000, 100_000, 10_000_000, 2_000, 16_000, 30, 70, 100, OutputBudgetMode.ReserveMaxTokens),
         ];
 
-        var database = await CreateDatabaseAsync(connectionString, cancellationToken);
+        var database = await BenchmarkEnvironment.CreateScratchDatabaseAsync(connectionString, "batch_bench_budgets", migrate: true, cancellationToken);
         try
         {
             Console.WriteLine($"{seconds:0} s of budget per run; latency 500 ms + 4 ms/output token; headroom {new BudgetOptions().Headroom:P0}, burst {new BudgetOptions().BurstSeconds:0.#} s");
@@ -67,7 +67,7 @@ public sealed class BudgetBenchmark : IBenchmark
         }
         finally
         {
-            await DropDatabaseAsync(connectionString, database);
+            await BenchmarkEnvironment.DropScratchDatabaseAsync(connectionString, database);
         }
     }
 
@@ -224,28 +224,5 @@ public sealed class BudgetBenchmark : IBenchmark
         db.ProviderAccounts.Add(account);
         await db.SaveChangesAsync(cancellationToken);
         return account.Id;
-    }
-
-    private static async Task<string> CreateDatabaseAsync(string serverConnectionString, CancellationToken cancellationToken)
-    {
-        var name = $"batch_bench_budgets_{Guid.NewGuid():N}"[..40];
-        await using (var admin = NpgsqlDataSource.Create(serverConnectionString))
-        await using (var create = admin.CreateCommand($"CREATE DATABASE \"{name}\""))
-        {
-            await create.ExecuteNonQueryAsync(cancellationToken);
-        }
-        var connectionString = new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = name }.ConnectionString;
-        await using var dataSource = BatchDatabase.CreateDataSource(connectionString);
-        await BatchDatabase.MigrateAsync(dataSource, cancellationToken);
-        return connectionString;
-    }
-
-    private static async Task DropDatabaseAsync(string serverConnectionString, string connectionString)
-    {
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = NpgsqlDataSource.Create(serverConnectionString);
-        var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
-        await using var drop = admin.CreateCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-        await drop.ExecuteNonQueryAsync();
     }
 }

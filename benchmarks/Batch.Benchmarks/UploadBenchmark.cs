@@ -175,7 +175,7 @@ internal sealed class BatchApiProcess : IAsyncDisposable
 
     public static async Task<BatchApiProcess> StartAsync(string connectionString, CancellationToken cancellationToken)
     {
-        var dll = Path.Combine(RepositoryRoot(), "src", "Batch.Api", "bin", "Release", "net10.0", "Batch.Api.dll");
+        var dll = Path.Combine(BenchmarkEnvironment.RepositoryRoot(), "src", "Batch.Api", "bin", "Release", "net10.0", "Batch.Api.dll");
         if (!File.Exists(dll))
         {
             throw new FileNotFoundException("Build the API in Release first (dotnet build -c Release src/Batch.Api).", dll);
@@ -264,28 +264,12 @@ internal sealed class BatchApiProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private double Status(string field)
-    {
-        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith(field, StringComparison.Ordinal));
-        return long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
-    }
+    private double Status(string field) => BenchmarkEnvironment.MemoryMegabytes(_process.Id, field);
 
     private static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Batch.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new InvalidOperationException("Batch.sln not found.");
     }
 }

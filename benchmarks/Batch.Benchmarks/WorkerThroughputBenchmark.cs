@@ -63,7 +63,7 @@ public sealed partial class WorkerThroughputBenchmark : IBenchmark
 
     private static async Task<Run> RunJobAsync(string server, SimulatorServer simulator, int rows, int processes, CancellationToken cancellationToken)
     {
-        var connectionString = await CreateDatabaseAsync(server, "batch_bench_worker", migrate: true, cancellationToken);
+        var connectionString = await BenchmarkEnvironment.CreateScratchDatabaseAsync(server, "batch_bench_worker", migrate: true, cancellationToken);
         var workers = new List<Process>();
         try
         {
@@ -90,7 +90,7 @@ public sealed partial class WorkerThroughputBenchmark : IBenchmark
             var seconds = clock.Elapsed.TotalSeconds;
             foreach (var worker in workers)
             {
-                peak = Math.Max(peak, PeakRssMb(worker.Id));
+                peak = Math.Max(peak, BenchmarkEnvironment.MemoryMegabytes(worker.Id));
             }
             return new Run(seconds, peak);
         }
@@ -102,13 +102,13 @@ public sealed partial class WorkerThroughputBenchmark : IBenchmark
                 await worker.WaitForExitAsync(CancellationToken.None);
                 worker.Dispose();
             }
-            await DropDatabaseAsync(server, connectionString);
+            await BenchmarkEnvironment.DropScratchDatabaseAsync(server, connectionString);
         }
     }
 
     private static async Task<Process> StartWorkerAsync(string connectionString, SimulatorServer simulator, CancellationToken cancellationToken)
     {
-        var dll = Path.Combine(FindRoot(), "src", "Batch.Worker", "bin", "Release", "net10.0", "Batch.Worker.dll");
+        var dll = Path.Combine(BenchmarkEnvironment.RepositoryRoot(), "src", "Batch.Worker", "bin", "Release", "net10.0", "Batch.Worker.dll");
         var start = new ProcessStartInfo("dotnet", [dll]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.Environment["ConnectionStrings__Batch"] = connectionString;
         start.Environment["Anthropic__BaseUrl"] = simulator.BaseUrl.ToString();
@@ -186,7 +186,7 @@ public sealed partial class WorkerThroughputBenchmark : IBenchmark
 
     private static async Task<double> PgBenchAsync(string server, int seconds, CancellationToken cancellationToken)
     {
-        var connectionString = await CreateDatabaseAsync(server, "batch_bench_pgbench", migrate: false, cancellationToken);
+        var connectionString = await BenchmarkEnvironment.CreateScratchDatabaseAsync(server, "batch_bench_pgbench", migrate: false, cancellationToken);
         try
         {
             var builder = new NpgsqlConnectionStringBuilder(connectionString);
@@ -198,7 +198,7 @@ public sealed partial class WorkerThroughputBenchmark : IBenchmark
         }
         finally
         {
-            await DropDatabaseAsync(server, connectionString);
+            await BenchmarkEnvironment.DropScratchDatabaseAsync(server, connectionString);
         }
     }
 
@@ -211,51 +211,6 @@ public sealed partial class WorkerThroughputBenchmark : IBenchmark
         var errors = process.StandardError.ReadToEndAsync(cancellationToken);
         await process.WaitForExitAsync(cancellationToken);
         return process.ExitCode == 0 ? await output : throw new InvalidOperationException($"pgbench failed: {await errors}");
-    }
-
-    private static double PeakRssMb(int processId)
-    {
-        var line = File.ReadLines($"/proc/{processId}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return line is null ? double.NaN : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
-    }
-
-    private static async Task<string> CreateDatabaseAsync(string server, string prefix, bool migrate, CancellationToken cancellationToken)
-    {
-        var name = $"{prefix}_{Guid.NewGuid():N}"[..40];
-        await using (var admin = NpgsqlDataSource.Create(server))
-        await using (var create = admin.CreateCommand($"CREATE DATABASE \"{name}\""))
-        {
-            await create.ExecuteNonQueryAsync(cancellationToken);
-        }
-        var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
-        if (migrate)
-        {
-            await using var dataSource = BatchDatabase.CreateDataSource(connectionString);
-            await BatchDatabase.MigrateAsync(dataSource, cancellationToken);
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            PostgreSqlObjectsInstaller.Install(connection, Batch.Jobs.Extensions.HangfireSchema);
-        }
-        return connectionString;
-    }
-
-    private static async Task DropDatabaseAsync(string server, string connectionString)
-    {
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = NpgsqlDataSource.Create(server);
-        await using var drop = admin.CreateCommand($"DROP DATABASE IF EXISTS \"{new NpgsqlConnectionStringBuilder(connectionString).Database}\" WITH (FORCE)");
-        await drop.ExecuteNonQueryAsync(CancellationToken.None);
-    }
-
-    private static string FindRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Batch.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new InvalidOperationException("Batch.sln not found");
     }
 
     [GeneratedRegex(@"tps = ([0-9.]+) \(without initial connection time\)")]

@@ -108,7 +108,9 @@ public class SharedBudgetTests(PostgresDatabase database) : IClassFixture<Postgr
     public async Task Jobs_share_by_priority_then_round_robin_so_a_small_job_is_not_starved()
     {
         var accountId = await CreateAccountAsync(240, 1_000_000, 1_000_000);
-        await using var process = BudgetProcess.Start(database.ConnectionString);
+        // One grant per transaction, so each lease's TakenAt shows the order the policy served them in
+        // (grants made together share one database time).
+        await using var process = BudgetProcess.Start(database.ConnectionString, new Dictionary<string, string?> { ["MaxGrantBatch"] = "1" });
         var budgets = process.Budgets;
         var (big, small, urgent) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
         // A pause holds everyone while the queue fills, so the order is the policy's alone.

@@ -27,7 +27,7 @@ internal sealed partial class ChunkExecution(RowStore store, RowProcessor proces
         var watching = WatchStatusAsync(job.Id, stop, settings.StatusPollInterval, finished.Token);
         var renewing = RenewLeasesAsync(job.Id, leaseToken, settings.LeaseDuration, finished.Token);
 
-        var rows = Channel.CreateBounded<ClaimedRow>(new BoundedChannelOptions(settings.ClaimBatchSize) { SingleWriter = true });
+        var rows = Channel.CreateBounded<ClaimedRow>(new BoundedChannelOptions(ClaimSize(settings)) { SingleWriter = true });
         var claiming = ClaimAsync(job.Id, leaseToken, rowLimit, rows.Writer, settings, stop.Token);
         var released = new ConcurrentBag<int>();
         int recorded = 0, superseded = 0;
@@ -62,6 +62,12 @@ internal sealed partial class ChunkExecution(RowStore store, RowProcessor proces
         return new ChunkSummary(recorded, superseded, released.Count);
     }
 
+    /// <summary>
+    /// Rows claimed at once, and buffered, never more than the process can have in flight: a process that hoards rows
+    /// it cannot send yet keeps them from workers that could.
+    /// </summary>
+    private static int ClaimSize(WorkerOptions settings) => Math.Max(1, Math.Min(settings.ClaimBatchSize, settings.MaxConcurrentRequests));
+
     private async Task ClaimAsync(Guid jobId, Guid leaseToken, int? rowLimit, ChannelWriter<ClaimedRow> rows, WorkerOptions settings, CancellationToken stopping)
     {
         Exception? failure = null;
@@ -70,7 +76,7 @@ internal sealed partial class ChunkExecution(RowStore store, RowProcessor proces
             var claimed = 0;
             while (!stopping.IsCancellationRequested)
             {
-                var wanted = Math.Min(settings.ClaimBatchSize, (rowLimit ?? int.MaxValue) - claimed);
+                var wanted = Math.Min(ClaimSize(settings), (rowLimit ?? int.MaxValue) - claimed);
                 if (wanted <= 0)
                 {
                     break;
