@@ -137,6 +137,28 @@ public class SharedBudgetTests(PostgresDatabase database) : IClassFixture<Postgr
     }
 
     [Fact]
+    public async Task One_transaction_grants_many_waiters_in_the_fairness_order()
+    {
+        // RPM 240: a one-second burst is 4 requests, so the first grant after the pause takes 4 of the 15 waiters.
+        var accountId = await CreateAccountAsync(240, 1_000_000, 1_000_000);
+        await using var process = BudgetProcess.Start(database.ConnectionString);
+        var budgets = process.Budgets;
+        var (big, small, urgent) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        var warmup = await budgets.AcquireAsync(new BudgetDemand(accountId, Model, big, 0, 1, 1), CancellationToken.None);
+        await budgets.SettleAsync(
+            warmup, new MessagesAttempt { Outcome = AttemptOutcome.Transient, HttpStatus = 429, RetryAfter = TimeSpan.FromSeconds(1.5) }, CancellationToken.None);
+
+        var demands = Enumerable.Repeat((big, 0), 10).Concat(Enumerable.Repeat((small, 0), 3)).Concat(Enumerable.Repeat((urgent, 1), 2));
+        var leases = await Task.WhenAll(demands.Select(d => budgets.AcquireAsync(new BudgetDemand(accountId, Model, d.Item1, d.Item2, 1, 1), CancellationToken.None)));
+
+        var first = leases.GroupBy(l => l.TakenAt).OrderBy(g => g.Key).First().Select(l => l.JobId).ToList();
+        Assert.Equal(4, first.Count);
+        Assert.Equal(2, first.Count(job => job == urgent));
+        Assert.Equal(1, first.Count(job => job == small));
+        Assert.Equal(1, first.Count(job => job == big));
+    }
+
+    [Fact]
     public async Task A_new_budget_ramps_up_instead_of_opening_with_a_minutes_burst()
     {
         const int rpm = 600;
