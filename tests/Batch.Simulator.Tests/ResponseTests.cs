@@ -4,27 +4,12 @@ using System.Text.Json.Nodes;
 namespace Batch.Simulator.Tests;
 
 /// <summary>Shape and content of answers: determinism, length, max_tokens, stop sequences, tool use.</summary>
-public sealed class ResponseTests : IAsyncLifetime
+public sealed class ResponseTests : SimulatorTest
 {
-    private SimulatorServer _server = null!;
-    private SimulatorClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await SimulatorServer.StartAsync(o => o.SpeedFactor = 0);
-        _client = new SimulatorClient(_server);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _server.DisposeAsync();
-    }
-
     [Fact]
     public async Task A_message_has_the_documented_shape_and_headers()
     {
-        var reply = await _client.PostAsync(Requests.Simple("Hello"));
+        var reply = await Client.PostAsync(Requests.Simple("Hello"));
 
         Assert.Equal(200, reply.Status);
         Assert.Equal(
@@ -57,9 +42,9 @@ public sealed class ResponseTests : IAsyncLifetime
     [Fact]
     public async Task The_same_prompt_gets_the_same_answer_and_another_prompt_another()
     {
-        var first = await _client.PostAsync(Requests.Simple("What is a river?"));
-        var second = await _client.PostAsync(Requests.Simple("What is a river?"));
-        var other = await _client.PostAsync(Requests.Simple("What is a mountain?"));
+        var first = await Client.PostAsync(Requests.Simple("What is a river?"));
+        var second = await Client.PostAsync(Requests.Simple("What is a river?"));
+        var other = await Client.PostAsync(Requests.Simple("What is a mountain?"));
         await using var twin = await SimulatorServer.StartAsync(o => o.SpeedFactor = 0);
         using var twinClient = new SimulatorClient(twin);
         var onTwin = await twinClient.PostAsync(Requests.Simple("What is a river?"));
@@ -76,7 +61,7 @@ public sealed class ResponseTests : IAsyncLifetime
         await using var reseeded = await SimulatorServer.StartAsync(o => (o.SpeedFactor, o.Seed) = (0, 42));
         using var reseededClient = new SimulatorClient(reseeded);
 
-        var original = await _client.PostAsync(Requests.Simple("What is a river?"));
+        var original = await Client.PostAsync(Requests.Simple("What is a river?"));
         var changed = await reseededClient.PostAsync(Requests.Simple("What is a river?"));
 
         Assert.NotEqual(original.Text, changed.Text);
@@ -85,10 +70,10 @@ public sealed class ResponseTests : IAsyncLifetime
     [Fact]
     public async Task Answer_length_follows_the_configured_distribution()
     {
-        _server.Options.OutputTokensMin = 42;
-        _server.Options.OutputTokensMax = 42;
+        Server.Options.OutputTokensMin = 42;
+        Server.Options.OutputTokensMax = 42;
 
-        var reply = await _client.PostAsync(Requests.Simple("Any length?"));
+        var reply = await Client.PostAsync(Requests.Simple("Any length?"));
 
         Assert.Equal("end_turn", reply.StopReason);
         Assert.Equal(42, reply.Usage("output_tokens"));
@@ -98,8 +83,8 @@ public sealed class ResponseTests : IAsyncLifetime
     [Fact]
     public async Task Max_tokens_truncates_the_same_answer()
     {
-        var full = await _client.PostAsync(Requests.Simple("Tell me everything", maxTokens: 4000));
-        var truncated = await _client.PostAsync(Requests.Simple("Tell me everything", maxTokens: 5));
+        var full = await Client.PostAsync(Requests.Simple("Tell me everything", maxTokens: 4000));
+        var truncated = await Client.PostAsync(Requests.Simple("Tell me everything", maxTokens: 5));
 
         Assert.Equal("end_turn", full.StopReason);
         Assert.Equal("max_tokens", truncated.StopReason);
@@ -113,7 +98,7 @@ public sealed class ResponseTests : IAsyncLifetime
         var body = Requests.Simple("Answer, then write END-OF-ANSWER.");
         body["stop_sequences"] = new JsonArray("END-OF-ANSWER", "never-said");
 
-        var reply = await _client.PostAsync(body);
+        var reply = await Client.PostAsync(body);
 
         Assert.Equal("stop_sequence", reply.StopReason);
         Assert.Equal("END-OF-ANSWER", reply.Body.GetProperty("stop_sequence").GetString());
@@ -128,7 +113,7 @@ public sealed class ResponseTests : IAsyncLifetime
         var body = Requests.Simple("Answer freely.");
         body["stop_sequences"] = new JsonArray("QQQ-never");
 
-        var reply = await _client.PostAsync(body);
+        var reply = await Client.PostAsync(body);
 
         Assert.Equal("end_turn", reply.StopReason);
         Assert.Equal(JsonValueKind.Null, reply.Body.GetProperty("stop_sequence").ValueKind);
@@ -171,7 +156,7 @@ public sealed class ResponseTests : IAsyncLifetime
     [InlineData("""{"type":"any"}""")]
     public async Task A_forced_tool_choice_gives_tool_use_whose_input_fits_the_schema(string toolChoice)
     {
-        var reply = await _client.PostAsync(WithTools(Requests.Simple("Weather in Oslo?"), JsonNode.Parse(toolChoice)!.AsObject()));
+        var reply = await Client.PostAsync(WithTools(Requests.Simple("Weather in Oslo?"), JsonNode.Parse(toolChoice)!.AsObject()));
 
         Assert.Equal(200, reply.Status);
         Assert.Equal("tool_use", reply.StopReason);
@@ -196,7 +181,7 @@ public sealed class ResponseTests : IAsyncLifetime
     [Fact]
     public async Task Tools_without_a_forced_choice_get_a_text_answer()
     {
-        var reply = await _client.PostAsync(WithTools(Requests.Simple("Weather in Oslo?"), new JsonObject { ["type"] = "auto" }));
+        var reply = await Client.PostAsync(WithTools(Requests.Simple("Weather in Oslo?"), new JsonObject { ["type"] = "auto" }));
 
         Assert.Equal("end_turn", reply.StopReason);
         Assert.NotEmpty(reply.Text);
@@ -205,7 +190,7 @@ public sealed class ResponseTests : IAsyncLifetime
     [Fact]
     public async Task A_tool_choice_naming_an_unknown_tool_is_rejected()
     {
-        var reply = await _client.PostAsync(WithTools(Requests.Simple(), new JsonObject { ["type"] = "tool", ["name"] = "missing" }));
+        var reply = await Client.PostAsync(WithTools(Requests.Simple(), new JsonObject { ["type"] = "tool", ["name"] = "missing" }));
 
         Assert.Equal(400, reply.Status);
         Assert.StartsWith("tool_choice.name:", reply.ErrorMessage, StringComparison.Ordinal);

@@ -3,32 +3,19 @@ using System.Net;
 namespace Batch.Simulator.Tests;
 
 /// <summary><c>/_simulator/stats</c> and <c>/_simulator/reset</c>.</summary>
-public sealed class StatsTests : IAsyncLifetime
+public sealed class StatsTests : SimulatorTest
 {
-    private SimulatorServer _server = null!;
-    private SimulatorClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await SimulatorServer.StartAsync(o => (o.SpeedFactor, o.OutputTokensMin, o.OutputTokensMax) = (0, 10, 10));
-        _client = new SimulatorClient(_server);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _server.DisposeAsync();
-    }
+    protected override void Configure(SimulatorOptions options) => (options.SpeedFactor, options.OutputTokensMin, options.OutputTokensMax) = (0, 10, 10);
 
     [Fact]
     public async Task Stats_count_requests_tokens_and_prompts()
     {
-        await _client.PostAsync(Requests.Simple("row one"));
-        await _client.PostAsync(Requests.Simple("row two"));
-        await _client.PostAsync(Requests.Simple("row two"));
-        await _client.PostAsync(Requests.Simple(model: "gpt-4"));
+        await Client.PostAsync(Requests.Simple("row one"));
+        await Client.PostAsync(Requests.Simple("row two"));
+        await Client.PostAsync(Requests.Simple("row two"));
+        await Client.PostAsync(Requests.Simple(model: "gpt-4"));
 
-        var json = await _client.StatsAsync();
+        var json = await Client.StatsAsync();
 
         Assert.Equal(4, json.GetProperty("requests_total").GetInt64());
         Assert.Equal(3, json.GetProperty("requests_by_status").GetProperty("200").GetInt64());
@@ -50,18 +37,18 @@ public sealed class StatsTests : IAsyncLifetime
         Assert.Equal(0, json.GetProperty("concurrent_requests").GetInt64());
         Assert.True(json.GetProperty("peak_concurrent_requests").GetInt64() >= 1);
         var requests = json.GetProperty("rate_limits").GetProperty(Requests.Model).GetProperty("requests");
-        Assert.Equal(_server.Options.Rpm, requests.GetProperty("limit").GetInt64());
+        Assert.Equal(Server.Options.Rpm, requests.GetProperty("limit").GetInt64());
         Assert.Equal(3, requests.GetProperty("max_window_usage").GetInt64());
     }
 
     [Fact]
     public async Task A_rejected_prompt_counts_as_sent_but_not_answered()
     {
-        _server.Options.Rpm = 1;
-        await _client.PostAsync(Requests.Simple("first"));
-        var limited = await _client.PostAsync(Requests.Simple("second"));
+        Server.Options.Rpm = 1;
+        await Client.PostAsync(Requests.Simple("first"));
+        var limited = await Client.PostAsync(Requests.Simple("second"));
 
-        var stats = _server.GetStats();
+        var stats = Server.GetStats();
 
         Assert.Equal(429, limited.Status);
         Assert.Equal(new PromptCounts(1, 0), stats.Prompts[SimulatorStatsSnapshot.PromptKeyOf("second")]);
@@ -71,20 +58,20 @@ public sealed class StatsTests : IAsyncLifetime
     [Fact]
     public async Task Reset_clears_stats_cache_and_buckets()
     {
-        _server.Options.Rpm = 1;
-        await _client.PostAsync(Requests.Cached(1250));
-        Assert.Equal(429, (await _client.PostAsync(Requests.Cached(1250))).Status);
+        Server.Options.Rpm = 1;
+        await Client.PostAsync(Requests.Cached(1250));
+        Assert.Equal(429, (await Client.PostAsync(Requests.Cached(1250))).Status);
 
         using var request = new HttpRequestMessage(HttpMethod.Post, "_simulator/reset");
-        request.Headers.Add("x-api-key", _server.ApiKey);
-        using var reset = await _client.Http.SendAsync(request);
+        request.Headers.Add("x-api-key", Server.ApiKey);
+        using var reset = await Client.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.NoContent, reset.StatusCode);
-        var stats = _server.GetStats();
+        var stats = Server.GetStats();
         Assert.Equal(0, stats.RequestsTotal);
         Assert.Empty(stats.Prompts);
         Assert.Equal(0, stats.Cache.Entries);
-        var after = await _client.PostAsync(Requests.Cached(1250));
+        var after = await Client.PostAsync(Requests.Cached(1250));
         Assert.Equal(200, after.Status);
         Assert.Equal(1250, after.Usage("cache_creation_input_tokens"));
     }
@@ -92,8 +79,8 @@ public sealed class StatsTests : IAsyncLifetime
     [Fact]
     public async Task Admin_routes_need_the_key()
     {
-        using var stats = await _client.Http.GetAsync("_simulator/stats");
-        using var reset = await _client.Http.PostAsync("_simulator/reset", null);
+        using var stats = await Client.Http.GetAsync("_simulator/stats");
+        using var reset = await Client.Http.PostAsync("_simulator/reset", null);
 
         Assert.Equal(HttpStatusCode.Unauthorized, stats.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, reset.StatusCode);

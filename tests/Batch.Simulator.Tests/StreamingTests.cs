@@ -4,28 +4,13 @@ using System.Text.Json.Nodes;
 namespace Batch.Simulator.Tests;
 
 /// <summary><c>stream: true</c> sends the documented events, in order, carrying the same answer.</summary>
-public sealed class StreamingTests : IAsyncLifetime
+public sealed class StreamingTests : SimulatorTest
 {
-    private SimulatorServer _server = null!;
-    private SimulatorClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await SimulatorServer.StartAsync(o => o.SpeedFactor = 0);
-        _client = new SimulatorClient(_server);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _server.DisposeAsync();
-    }
-
     private async Task<(Reply Whole, List<(string Event, JsonElement Data)> Events)> BothWaysAsync(JsonObject body)
     {
-        var whole = await _client.PostAsync(body.DeepClone());
+        var whole = await Client.PostAsync(body.DeepClone());
         body["stream"] = true;
-        using var response = await _client.SendAsync(body);
+        using var response = await Client.SendAsync(body);
         Assert.Equal(200, (int)response.StatusCode);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         Assert.True(response.Headers.Contains("request-id"));

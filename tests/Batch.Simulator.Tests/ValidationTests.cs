@@ -3,23 +3,8 @@ using System.Text.Json.Nodes;
 namespace Batch.Simulator.Tests;
 
 /// <summary>Requests the real API rejects are rejected the same way: status, error shape, and a message naming the field.</summary>
-public sealed class ValidationTests : IAsyncLifetime
+public sealed class ValidationTests : SimulatorTest
 {
-    private SimulatorServer _server = null!;
-    private SimulatorClient _client = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await SimulatorServer.StartAsync(o => o.SpeedFactor = 0);
-        _client = new SimulatorClient(_server);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _server.DisposeAsync();
-    }
-
     public static TheoryData<string, string> InvalidBodies() => new()
     {
         { """{"max_tokens":10,"messages":[{"role":"user","content":"hi"}]}""", "model: Field required" },
@@ -49,7 +34,7 @@ public sealed class ValidationTests : IAsyncLifetime
     [MemberData(nameof(InvalidBodies))]
     public async Task Invalid_bodies_are_400_invalid_request_error_naming_the_field(string json, string expectedMessage)
     {
-        using var response = await _client.SendRawAsync(json);
+        using var response = await Client.SendRawAsync(json);
         var reply = await Reply.ReadAsync(response);
 
         Assert.Equal(400, reply.Status);
@@ -73,12 +58,12 @@ public sealed class ValidationTests : IAsyncLifetime
         var body = Requests.Simple();
         body["system"] = blocks;
 
-        var reply = await _client.PostAsync(body);
+        var reply = await Client.PostAsync(body);
 
         Assert.Equal(400, reply.Status);
         Assert.Contains("A maximum of 4 blocks with cache_control may be provided", reply.ErrorMessage, StringComparison.Ordinal);
         blocks.RemoveAt(4);
-        Assert.Equal(200, (await _client.PostAsync(body)).Status);
+        Assert.Equal(200, (await Client.PostAsync(body)).Status);
     }
 
     [Fact]
@@ -89,8 +74,8 @@ public sealed class ValidationTests : IAsyncLifetime
         var asBlocks = Requests.Simple();
         asBlocks["system"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = "Be brief." });
 
-        Assert.Equal(200, (await _client.PostAsync(asString)).Status);
-        Assert.Equal(200, (await _client.PostAsync(asBlocks)).Status);
+        Assert.Equal(200, (await Client.PostAsync(asString)).Status);
+        Assert.Equal(200, (await Client.PostAsync(asBlocks)).Status);
     }
 
     [Theory]
@@ -102,8 +87,8 @@ public sealed class ValidationTests : IAsyncLifetime
         var body = Requests.Simple();
         body[field] = value;
 
-        var old = await _client.PostAsync(body, version: "2023-06-01");
-        var current = await _client.PostAsync(body, version: "2026-10-21");
+        var old = await Client.PostAsync(body, version: "2023-06-01");
+        var current = await Client.PostAsync(body, version: "2026-10-21");
 
         Assert.Equal(200, old.Status);
         Assert.Equal(400, current.Status);
@@ -114,8 +99,8 @@ public sealed class ValidationTests : IAsyncLifetime
     [Fact]
     public async Task Missing_or_unknown_anthropic_version_is_400()
     {
-        var missing = await _client.PostAsync(Requests.Simple(), version: null);
-        var unknown = await _client.PostAsync(Requests.Simple(), version: "1999-01-01");
+        var missing = await Client.PostAsync(Requests.Simple(), version: null);
+        var unknown = await Client.PostAsync(Requests.Simple(), version: "1999-01-01");
 
         Assert.Equal(400, missing.Status);
         Assert.Contains("anthropic-version", missing.ErrorMessage, StringComparison.Ordinal);
@@ -126,7 +111,7 @@ public sealed class ValidationTests : IAsyncLifetime
     [Fact]
     public async Task Unknown_model_is_404_not_found_error()
     {
-        var reply = await _client.PostAsync(Requests.Simple(model: "gpt-4"));
+        var reply = await Client.PostAsync(Requests.Simple(model: "gpt-4"));
 
         Assert.Equal(404, reply.Status);
         Assert.Equal("not_found_error", reply.ErrorType);
@@ -142,7 +127,7 @@ public sealed class ValidationTests : IAsyncLifetime
     [InlineData("wrong-key", true, "2026-10-21", 401)]
     public async Task The_key_is_checked_in_x_api_key_or_as_bearer_for_2026_10_21(string? key, bool bearer, string version, int expected)
     {
-        using var response = await _client.SendAsync(Requests.Simple(), version: version, apiKey: key, bearer: bearer);
+        using var response = await Client.SendAsync(Requests.Simple(), version: version, apiKey: key, bearer: bearer);
         var reply = await Reply.ReadAsync(response);
 
         Assert.Equal(expected, reply.Status);
@@ -160,11 +145,11 @@ public sealed class ValidationTests : IAsyncLifetime
         {
             Content = new StringContent(Requests.Simple(new string('x', (32 * 1024 * 1024) + 1)).ToJsonString()),
         };
-        request.Headers.Add("x-api-key", _server.ApiKey);
+        request.Headers.Add("x-api-key", Server.ApiKey);
         request.Headers.Add("anthropic-version", SimulatorClient.DefaultVersion);
         // Without 100-continue the client would still be uploading when the early answer closes the connection.
         request.Headers.ExpectContinue = true;
-        using var response = await _client.Http.SendAsync(request);
+        using var response = await Client.Http.SendAsync(request);
         var reply = await Reply.ReadAsync(response);
 
         Assert.Equal(413, reply.Status);
