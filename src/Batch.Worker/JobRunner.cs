@@ -25,16 +25,7 @@ internal sealed partial class JobRunner(
         {
             return;
         }
-        JobContext? job;
-        try
-        {
-            job = await loader.LoadAsync(jobId, cancellationToken);
-        }
-        catch (InvalidJobException e)
-        {
-            await store.StopAsync(jobId, JobStatus.Failed, e.Message, cancellationToken);
-            return;
-        }
+        var job = await loader.LoadRunnableAsync(jobId, cancellationToken);
         if (job is null)
         {
             return;

@@ -7,16 +7,7 @@ internal sealed partial class RowChunkRunner(JobContextLoader loader, ChunkExecu
 {
     public async Task RunChunkAsync(Guid jobId, int chunk, CancellationToken cancellationToken)
     {
-        JobContext? job;
-        try
-        {
-            job = await loader.LoadAsync(jobId, cancellationToken);
-        }
-        catch (InvalidJobException e)
-        {
-            await store.StopAsync(jobId, JobStatus.Failed, e.Message, cancellationToken);
-            return;
-        }
+        var job = await loader.LoadRunnableAsync(jobId, cancellationToken);
         if (job?.Status != JobStatus.Running)
         {
             return;

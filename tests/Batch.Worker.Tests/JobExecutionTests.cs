@@ -79,6 +79,22 @@ public class JobExecutionTests(PostgresDatabase database) : IClassFixture<Postgr
     }
 
     [Fact]
+    public async Task A_job_that_cannot_be_run_as_specified_fails_with_the_reason_and_sends_nothing()
+    {
+        await using var simulator = await StartSimulatorAsync();
+        using var worker = await TestHosts.StartWorkerAsync(database.ConnectionString, Settings(database, simulator));
+        var jobId = await CreateTemplateJobAsync(database, 5, systemPrompt: null);
+        await ExecuteAsync(database, "UPDATE batch.jobs SET user_template = NULL WHERE id = $1", jobId);
+
+        EnqueueStart(worker, jobId);
+        var job = await WaitForStatusAsync(database, jobId, JobStatus.Failed);
+
+        Assert.Contains("no user template", job.StatusReason, StringComparison.Ordinal);
+        Assert.Equal(0, simulator.GetStats().RequestsTotal);
+        Assert.All(await ReadRowsAsync(database, jobId), row => Assert.Equal(RowStatus.Pending, row.Status));
+    }
+
+    [Fact]
     public async Task Invalid_requests_are_recorded_as_failed_and_not_retried()
     {
         await using var simulator = await StartSimulatorAsync();

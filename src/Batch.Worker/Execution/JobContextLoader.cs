@@ -9,8 +9,25 @@ using Microsoft.EntityFrameworkCore;
 namespace Batch.Worker.Execution;
 
 /// <summary>Loads a job's spec, account, model setting and the price table.</summary>
-internal sealed class JobContextLoader(BatchDbContext db)
+internal sealed class JobContextLoader(BatchDbContext db, RowStore store)
 {
+    /// <summary>
+    /// The job ready to run, or null when it does not exist or cannot be run as specified; in that case it is
+    /// marked failed with the reason, so neither the starter nor a chunk keeps trying.
+    /// </summary>
+    public async Task<JobContext?> LoadRunnableAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await LoadAsync(jobId, cancellationToken);
+        }
+        catch (InvalidJobException e)
+        {
+            await store.StopAsync(jobId, JobStatus.Failed, e.Message, cancellationToken);
+            return null;
+        }
+    }
+
     /// <summary>Null when the job does not exist.</summary>
     /// <exception cref="InvalidJobException">The job cannot be run as specified.</exception>
     public async Task<JobContext?> LoadAsync(Guid jobId, CancellationToken cancellationToken)
