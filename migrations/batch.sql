@@ -385,3 +385,28 @@ BEGIN
 END $EF$;
 COMMIT;
 
+START TRANSACTION;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261124004520_InputBlocks') THEN
+    CREATE TABLE batch.job_input_blocks (
+        job_id uuid NOT NULL,
+        first_seq integer NOT NULL,
+        row_count integer NOT NULL,
+        rows bytea COMPRESSION lz4 NOT NULL,
+        CONSTRAINT pk_job_input_blocks PRIMARY KEY (job_id, first_seq),
+        CONSTRAINT fk_job_input_blocks_jobs_job_id FOREIGN KEY (job_id) REFERENCES batch.jobs (id) ON DELETE CASCADE
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261124004520_InputBlocks') THEN
+    INSERT INTO batch.__ef_migrations_history (migration_id, product_version)
+    VALUES ('20261124004520_InputBlocks', '10.0.15');
+    END IF;
+END $EF$;
+COMMIT;
+

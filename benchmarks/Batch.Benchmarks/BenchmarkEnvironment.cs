@@ -29,6 +29,41 @@ internal static class BenchmarkEnvironment
             : long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
     }
 
+    /// <summary>User plus system CPU seconds of a process so far (/proc/PID/stat, in clock ticks of 1/100 s); 0 once it has gone.</summary>
+    public static double CpuSeconds(int processId)
+    {
+        string stat;
+        try
+        {
+            stat = File.ReadAllText($"/proc/{processId}/stat");
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+
+    /// <summary>CPU seconds of every PostgreSQL server process alive now: compare two readings around work done on a connection that stays open.</summary>
+    public static double PostgresCpuSeconds() =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && IsPostgres(pid))
+            .Sum(CpuSeconds);
+
+    private static bool IsPostgres(int processId)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{processId}/comm").Trim() == "postgres";
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Creates a database of its own on the server (migrated, with Hangfire's schema, when asked) and returns its connection string.</summary>
     public static async Task<string> CreateScratchDatabaseAsync(string server, string prefix, bool migrate, CancellationToken cancellationToken)
     {

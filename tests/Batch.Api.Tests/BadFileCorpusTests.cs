@@ -115,7 +115,7 @@ public class BadFileCorpusTests(SmallLimitsApiFixture fixture) : IClassFixture<S
 
     private async Task AssertNoTraceAsync()
     {
-        await using var command = fixture.Database.DataSource.CreateCommand("SELECT (SELECT count(*) FROM batch.jobs) + (SELECT count(*) FROM batch.job_rows)");
+        await using var command = fixture.Database.DataSource.CreateCommand("SELECT (SELECT count(*) FROM batch.jobs) + (SELECT count(*) FROM batch.job_rows) + (SELECT count(*) FROM batch.job_input_blocks)");
         Assert.Equal(0L, await command.ExecuteScalarAsync());
     }
 

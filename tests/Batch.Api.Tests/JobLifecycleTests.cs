@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Batch.Data.Entities;
+using Batch.Data.Rows;
 using Microsoft.EntityFrameworkCore;
 
 namespace Batch.Api.Tests;
@@ -12,6 +13,7 @@ public class JobLifecycleTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     {
         using var client = fixture.Api.CreateClient();
         var id = await Uploads.CreateJobAsync(client, Uploads.TemplateSpec, Uploads.Csv(5));
+        await Uploads.ExpandRowsAsync(fixture.Database, id);
 
         Assert.Equal("paused", await ActAsync(client, id, "pause", HttpStatusCode.OK));
         Assert.Contains("only queued or running", await RefusedAsync(client, id, "pause"), StringComparison.Ordinal);
@@ -31,10 +33,30 @@ public class JobLifecycleTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task Cancel_turns_rows_still_in_uploaded_blocks_into_canceled_rows()
+    {
+        using var client = fixture.Api.CreateClient();
+        // Three blocks; a worker has expanded the first and holds its first row.
+        var id = await Uploads.CreateJobAsync(client, Uploads.TemplateSpec, Uploads.Csv(1200));
+        Assert.Equal(500, await JobInputBlocks.MaterializeNextAsync(fixture.Database.DataSource, id, 1, CancellationToken.None));
+        await SqlAsync($"UPDATE batch.job_rows SET status = 1 WHERE job_id = '{id}' AND seq = 1");
+
+        Assert.Equal("canceled", await ActAsync(client, id, "cancel", HttpStatusCode.OK));
+
+        await using var db = fixture.Database.CreateContext();
+        Assert.Equal(1199, (await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == id)).Counters.CanceledRows);
+        Assert.False(await db.JobInputBlocks.AnyAsync(b => b.JobId == id));
+        var seqs = await db.JobRows.Where(r => r.JobId == id && r.Status == RowStatus.Canceled).OrderBy(r => r.Seq).Select(r => r.Seq).ToListAsync();
+        Assert.Equal(Enumerable.Range(2, 1199), seqs);
+        Assert.Equal(RowStatus.Leased, (await db.JobRows.SingleAsync(r => r.JobId == id && r.Seq == 1)).Status);
+    }
+
+    [Fact]
     public async Task Retry_failed_puts_failed_rows_back_and_queues_the_job()
     {
         using var client = fixture.Api.CreateClient();
         var id = await Uploads.CreateJobAsync(client, Uploads.TemplateSpec, Uploads.Csv(4));
+        await Uploads.ExpandRowsAsync(fixture.Database, id);
         Assert.Contains("is queued", await RefusedAsync(client, id, "retry-failed"), StringComparison.Ordinal);
 
         await SqlAsync($"""
@@ -78,6 +100,7 @@ public class JobLifecycleTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         }
         await using var db = fixture.Database.CreateContext();
         Assert.Equal(0, await db.JobRows.CountAsync(r => r.JobId == id));
+        Assert.Equal(0, await db.JobInputBlocks.CountAsync(b => b.JobId == id));
     }
 
     [Fact]
@@ -85,6 +108,7 @@ public class JobLifecycleTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     {
         using var client = fixture.Api.CreateClient();
         var id = await Uploads.CreateJobAsync(client, Uploads.TemplateSpec, Uploads.Csv(10));
+        await Uploads.ExpandRowsAsync(fixture.Database, id);
         await SqlAsync($"""
             UPDATE batch.job_rows SET status = 2 WHERE job_id = '{id}' AND seq <= 4;
             UPDATE batch.job_rows SET status = 3 WHERE job_id = '{id}' AND seq = 5;

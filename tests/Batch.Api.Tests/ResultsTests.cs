@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Batch.Data.Rows;
 using CsvHelper;
 
 namespace Batch.Api.Tests;
@@ -58,6 +59,30 @@ public class ResultsTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.Equal("pending", JsonDocument.Parse(lines[3]).RootElement.GetProperty("result").GetProperty("type").GetString());
     }
 
+    [Fact]
+    public async Task Pending_rows_still_in_uploaded_blocks_are_exported_in_file_order()
+    {
+        using var client = fixture.Api.CreateClient();
+        var file = "custom_id,text,note\n" + string.Concat(Enumerable.Range(1, 1100).Select(i => $"id{i},text {i},note {i}\n"));
+        var id = await Uploads.CreateJobAsync(client, Spec, file);
+        // A worker has expanded the first block and recorded its first row; the other 600 rows are still in blocks.
+        await JobInputBlocks.MaterializeNextAsync(fixture.Database.DataSource, id, 1, CancellationToken.None);
+        await using (var command = fixture.Database.DataSource.CreateCommand($"UPDATE batch.job_rows SET status = 4 WHERE job_id = '{id}' AND seq = 1"))
+        {
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var all = await client.GetStringAsync(new Uri($"/api/jobs/{id}/results?include_pending=true&format=csv", UriKind.Relative));
+        var finished = await client.GetStringAsync(new Uri($"/api/jobs/{id}/results?format=csv", UriKind.Relative));
+
+        using var csv = new CsvReader(new StringReader(all), CultureInfo.InvariantCulture);
+        var records = csv.GetRecords<dynamic>().Cast<IDictionary<string, object>>().ToList();
+        Assert.Equal(Enumerable.Range(1, 1100).Select(i => $"id{i}"), records.Select(r => (string)r["custom_id"]));
+        Assert.Equal("text 1100", records[^1]["text"]);
+        Assert.Equal("note 700", records[699]["note"]);
+        Assert.Equal(2, finished.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
     [Theory]
     [InlineData("?format=csv", null)]
     [InlineData("", "text/csv")]
@@ -109,6 +134,7 @@ public class ResultsTests(ApiFixture fixture) : IClassFixture<ApiFixture>
                    "a3,plain,ok\n" +
                    "a4,plain,ok\n";
         var id = await Uploads.CreateJobAsync(client, Spec, file);
+        await Uploads.ExpandRowsAsync(fixture.Database, id);
         await using var command = fixture.Database.DataSource.CreateCommand($"""
             UPDATE batch.job_rows SET status = 2, output_content = '[{"{"}"type": "text", "text": "+SUM(1)"{"}"}]', output_text = '+SUM(1)', stop_reason = 'end_turn',
                 input_tokens = 10, cache_write5m_tokens = 7, cache_read_tokens = 300, output_tokens = 5, message_id = 'msg_1',

@@ -39,6 +39,7 @@ public class UploadTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.Equal($"/api/jobs/{id}/cancel", body.GetProperty("links").GetProperty("cancel").GetString());
         Assert.Equal($"/api/jobs/{id}", response.Headers.Location?.OriginalString);
 
+        await Uploads.ExpandRowsAsync(fixture.Database, id);
         await using var db = fixture.Database.CreateContext();
         var job = await db.Jobs.SingleAsync(j => j.Id == id);
         Assert.Equal(("Reviews", "claude-sonnet-4-5", 32, 7, CacheTtl.OneHour, RowFormat.CsvTemplate), (job.Name, job.Model, job.MaxTokens, job.Priority, job.CacheTtl, job.RowFormat));
@@ -69,6 +70,7 @@ public class UploadTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         const string spec = """{"model": "claude-haiku-4-5", "template": "{{text}}", "max_tokens": 8, "csv_delimiter": ";"}""";
 
         var id = await Uploads.CreateJobAsync(client, spec, "custom_id;text\nalpha;one, with comma\nbeta;two\n");
+        await Uploads.ExpandRowsAsync(fixture.Database, id);
 
         await using var db = fixture.Database.CreateContext();
         var rows = await db.JobRows.Where(r => r.JobId == id).OrderBy(r => r.Seq).ToListAsync();
@@ -87,6 +89,7 @@ public class UploadTests(ApiFixture fixture) : IClassFixture<ApiFixture>
             """;
 
         var id = await Uploads.CreateJobAsync(client, Uploads.TemplateSpec, jsonl, "rows.jsonl");
+        await Uploads.ExpandRowsAsync(fixture.Database, id);
 
         await using var db = fixture.Database.CreateContext();
         var job = await db.Jobs.SingleAsync(j => j.Id == id);
@@ -108,6 +111,7 @@ public class UploadTests(ApiFixture fixture) : IClassFixture<ApiFixture>
             """;
 
         var id = await Uploads.CreateJobAsync(client, "{}", jsonl, "batch.jsonl");
+        await Uploads.ExpandRowsAsync(fixture.Database, id);
 
         await using var db = fixture.Database.CreateContext();
         var job = await db.Jobs.SingleAsync(j => j.Id == id);
@@ -164,7 +168,7 @@ public class UploadTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         Assert.NotEqual(firstId, (await Uploads.JsonAsync(other)).GetProperty("id").GetGuid());
         await using var db = fixture.Database.CreateContext();
         Assert.Equal(1, await db.Jobs.CountAsync(j => j.IdempotencyKey == key));
-        Assert.Equal(4, await db.JobRows.CountAsync(r => r.JobId == firstId));
+        Assert.Equal(4, await db.JobInputBlocks.Where(b => b.JobId == firstId).SumAsync(b => b.RowCount));
     }
 
     [Fact]

@@ -2,6 +2,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Batch.Data.Entities;
+using Batch.Data.Rows;
 using Batch.Testing;
 
 namespace Batch.Api.Tests;
@@ -40,6 +42,13 @@ internal static class Uploads
     }
 
     /// <summary>Uploads and insists on 201, returning the job's id.</summary>
+    /// <summary>Expands the job's uploaded blocks into pending rows, as a worker does before it claims them.</summary>
+    public static async Task ExpandRowsAsync(PostgresDatabase database, Guid jobId)
+    {
+        await using var connection = await database.DataSource.OpenConnectionAsync();
+        await JobInputBlocks.MaterializeAllAsync(connection, jobId, RowStatus.Pending, CancellationToken.None);
+    }
+
     public static async Task<Guid> CreateJobAsync(HttpClient client, string spec, string file, string fileName = "rows.csv")
     {
         using var response = await PostAsync(client, spec, file, fileName);

@@ -1,4 +1,5 @@
 using Batch.Data.Entities;
+using Batch.Data.Rows;
 using Batch.Jobs;
 using Batch.Worker.Schedules;
 using Microsoft.EntityFrameworkCore;
@@ -27,6 +28,7 @@ public class ScheduleRunnerTests(SchedulesFixture fixture) : IClassFixture<Sched
         using var client = fixture.Api.CreateClient();
         const int rows = 40;
         var source = await Batch.Api.Tests.Uploads.CreateJobAsync(client, SourceSpec, Batch.Api.Tests.Uploads.Csv(rows, i => $"\"text {i}, with \"\"quotes\"\"\""));
+        await Batch.Api.Tests.Uploads.ExpandRowsAsync(fixture.Database, source);
         // The source has run: the copy must take its inputs and none of its outcomes.
         await SqlAsync($"""
             UPDATE batch.job_rows SET status = 2, attempts = 2, output_text = 'done', output_content = '[]', input_tokens = 10, output_tokens = 3,
@@ -64,6 +66,28 @@ public class ScheduleRunnerTests(SchedulesFixture fixture) : IClassFixture<Sched
         var schedule = await db.JobSchedules.AsNoTracking().SingleAsync(s => s.Id == scheduleId);
         Assert.Equal((SixAm, copy.Id), (schedule.LastRunAt, schedule.LastJobId));
         Assert.Single(fixture.Enqueued<IJobRunner>(BatchQueues.Control, copy.Id));
+    }
+
+    [Fact]
+    public async Task A_run_copies_rows_a_worker_has_expanded_and_rows_still_in_uploaded_blocks_once_each()
+    {
+        using var client = fixture.Api.CreateClient();
+        const int rows = 1200;
+        var source = await Batch.Api.Tests.Uploads.CreateJobAsync(client, SourceSpec, Batch.Api.Tests.Uploads.Csv(rows));
+        await JobInputBlocks.MaterializeNextAsync(fixture.Database.DataSource, source, 1, CancellationToken.None);
+        var scheduleId = (await CreateAsync(client, source, "Half expanded")).GetProperty("id").GetGuid();
+
+        await Runner(new ManualClock(SixAm)).RunAsync(scheduleId, CancellationToken.None);
+
+        await using var db = fixture.Database.CreateContext();
+        var copy = await db.Jobs.AsNoTracking().SingleAsync(j => j.ScheduleId == scheduleId);
+        Assert.Equal(rows, copy.RowCount);
+        await Batch.Api.Tests.Uploads.ExpandRowsAsync(fixture.Database, source);
+        await Batch.Api.Tests.Uploads.ExpandRowsAsync(fixture.Database, copy.Id);
+        var originalRows = await db.JobRows.AsNoTracking().Where(r => r.JobId == source).OrderBy(r => r.Seq).Select(r => new { r.Seq, r.CustomId, r.Input }).ToListAsync();
+        var copiedRows = await db.JobRows.AsNoTracking().Where(r => r.JobId == copy.Id).OrderBy(r => r.Seq).Select(r => new { r.Seq, r.CustomId, r.Input }).ToListAsync();
+        Assert.Equal(rows, copiedRows.Count);
+        Assert.Equal(originalRows, copiedRows);
     }
 
     [Fact]

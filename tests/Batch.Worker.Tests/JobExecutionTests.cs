@@ -61,6 +61,24 @@ public class JobExecutionTests(PostgresDatabase database) : IClassFixture<Postgr
     }
 
     [Fact]
+    public async Task An_uploaded_block_that_cannot_be_read_fails_the_job_with_the_reason_and_stays_stored()
+    {
+        await using var simulator = await StartSimulatorAsync();
+        using var worker = await TestHosts.StartWorkerAsync(database.ConnectionString, Settings(database, simulator));
+        var jobId = await CreateTemplateJobAsync(database, 10, systemPrompt: null, blockRows: 5);
+        // PostgreSQL's jsonb refuses \u0000, which the upload rejects; were one to slip through, the job must not retry for ever.
+        await ExecuteAsync(database, """UPDATE batch.job_input_blocks SET rows = convert_to('[["row-6", {"id": "\u0000"}]]', 'UTF8'), row_count = 1 WHERE job_id = $1 AND first_seq = 6""", jobId);
+
+        EnqueueStart(worker, jobId);
+        var job = await WaitForStatusAsync(database, jobId, JobStatus.Failed);
+
+        Assert.Contains("Uploaded rows could not be read", job.StatusReason, StringComparison.Ordinal);
+        Assert.Equal(1, await ScalarAsync(database, "SELECT count(*) FROM batch.job_input_blocks WHERE job_id = $1 AND first_seq = 6", jobId));
+        Assert.InRange(simulator.GetStats().RequestsTotal, 0, 5);
+        await worker.StopAsync();
+    }
+
+    [Fact]
     public async Task A_shared_prefix_below_the_minimum_is_not_cached_and_the_job_says_so()
     {
         await using var simulator = await StartSimulatorAsync();

@@ -20,7 +20,8 @@ public class WorkerProcessTests(PostgresDatabase database) : IClassFixture<Postg
         const int rows = 400;
         using var first = WorkerProcess.Start(database.ConnectionString, settings);
         await first.WaitStartedAsync();
-        var jobId = await CreateTemplateJobAsync(database, rows, systemPrompt: null);
+        // Stored as uploads store rows: in blocks, expanded by whichever worker runs short of rows.
+        var jobId = await CreateTemplateJobAsync(database, rows, systemPrompt: null, blockRows: 50);
 
         Enqueue(jobId);
         await WaitUntilAsync(async () => (await ReadJobAsync(database, jobId)).Counters.SucceededRows >= 100, TimeSpan.FromSeconds(60), () => "100 rows");
@@ -59,7 +60,8 @@ public class WorkerProcessTests(PostgresDatabase database) : IClassFixture<Postg
         await first.WaitStartedAsync();
         using var second = WorkerProcess.Start(database.ConnectionString, settings);
         await second.WaitStartedAsync();
-        var jobId = await CreateTemplateJobAsync(database, rows, systemPrompt: null);
+        // In blocks of 25 rows, so the two processes also race to expand them; each row must still be sent once.
+        var jobId = await CreateTemplateJobAsync(database, rows, systemPrompt: null, blockRows: 25);
 
         Enqueue(jobId);
         var job = await WaitForStatusAsync(database, jobId, JobStatus.Completed, TimeSpan.FromSeconds(90));
@@ -70,6 +72,7 @@ public class WorkerProcessTests(PostgresDatabase database) : IClassFixture<Postg
         Assert.True(first.RecordedRows > 0 && second.RecordedRows > 0, $"first recorded {first.RecordedRows}, second {second.RecordedRows}");
         Assert.Equal(rows, first.RecordedRows + second.RecordedRows);
         Assert.All(Enumerable.Range(1, rows), seq => Assert.Equal(new PromptCounts(1, 1), stats.Prompts[SimulatorStatsSnapshot.PromptKeyOf(PromptOf(seq))]));
+        Assert.Equal(0, await ScalarAsync(database, "SELECT count(*) FROM batch.job_input_blocks WHERE job_id = $1", jobId));
     }
 
     /// <summary>Enqueues the job's start through Hangfire's storage, as the API does.</summary>

@@ -65,8 +65,11 @@ internal static class WorkerTestKit
     /// <summary>The rows' user messages: distinct per row, so the simulator's per-prompt counts tell rows apart.</summary>
     public static string PromptOf(int seq) => $"Classify review number {seq}: it was fine.";
 
-    /// <summary>Inserts a queued template job of <paramref name="rows"/> rows whose user message is <see cref="PromptOf"/>.</summary>
-    public static async Task<Guid> CreateTemplateJobAsync(PostgresDatabase database, int rows, string? systemPrompt, CacheTtl ttl = CacheTtl.FiveMinutes)
+    /// <summary>
+    /// Inserts a queued template job of <paramref name="rows"/> rows whose user message is <see cref="PromptOf"/>: as rows, or
+    /// with <paramref name="blockRows"/> as the upload stores them, in blocks of that many rows that workers expand.
+    /// </summary>
+    public static async Task<Guid> CreateTemplateJobAsync(PostgresDatabase database, int rows, string? systemPrompt, CacheTtl ttl = CacheTtl.FiveMinutes, int? blockRows = null)
     {
         await using var db = database.CreateContext();
         var account = await db.ProviderAccounts.SingleAsync(a => a.Name == DefaultAccount.Name);
@@ -74,15 +77,22 @@ internal static class WorkerTestKit
         job.UserTemplate = "Classify review number {{ id }}: {{text}}";
         job.Columns = ["id", "text"];
         db.Jobs.Add(job);
-        for (var seq = 1; seq <= rows; seq++)
+        static Dictionary<string, string> Input(int seq) => new() { ["id"] = $"{seq}", ["text"] = "it was fine." };
+        if (blockRows is { } size)
         {
-            db.JobRows.Add(new JobRow
+            for (var first = 1; first <= rows; first += size)
             {
-                JobId = job.Id,
-                Seq = seq,
-                CustomId = $"row-{seq}",
-                Input = JsonSerializer.Serialize(new Dictionary<string, string> { ["id"] = $"{seq}", ["text"] = "it was fine." }),
-            });
+                var seqs = Enumerable.Range(first, Math.Min(size, rows - first + 1)).ToList();
+                var pairs = seqs.Select(seq => new object[] { $"row-{seq}", Input(seq) });
+                db.JobInputBlocks.Add(new JobInputBlock { JobId = job.Id, FirstSeq = first, RowCount = seqs.Count, Rows = JsonSerializer.SerializeToUtf8Bytes(pairs) });
+            }
+        }
+        else
+        {
+            for (var seq = 1; seq <= rows; seq++)
+            {
+                db.JobRows.Add(new JobRow { JobId = job.Id, Seq = seq, CustomId = $"row-{seq}", Input = JsonSerializer.Serialize(Input(seq)) });
+            }
         }
         job.RowCount = rows;
         await db.SaveChangesAsync();

@@ -1,5 +1,6 @@
 using Batch.Api.Authentication;
 using Batch.Data.Entities;
+using Batch.Data.Rows;
 using Batch.Jobs;
 using Hangfire;
 using Hangfire.States;
@@ -37,13 +38,15 @@ public sealed class JobActions(NpgsqlDataSource dataSource, IBackgroundJobClient
         {
             return await RefuseAsync(connection, id, caller, status => $"The job is {Name(status)}; only queued, running or paused jobs can be canceled.", cancellationToken);
         }
-        // Pending rows are canceled here; rows a worker holds are left for it to record.
+        // Rows still in uploaded blocks become canceled rows first (waiting for any block a worker is expanding, so its
+        // rows are visible to the next statement); then pending rows are canceled. Rows a worker holds are left for it to record.
+        var unclaimed = await JobInputBlocks.MaterializeAllAsync(connection, id, RowStatus.Canceled, cancellationToken);
         await ExecuteAsync(connection, $"""
             WITH canceled AS (
                 UPDATE batch.job_rows SET status = {(short)RowStatus.Canceled}, completed_at = @now
                 WHERE job_id = @id AND status = {(short)RowStatus.Pending}
                 RETURNING 1)
-            UPDATE batch.jobs SET canceled_rows = canceled_rows + (SELECT count(*) FROM canceled) WHERE id = @id
+            UPDATE batch.jobs SET canceled_rows = canceled_rows + {unclaimed} + (SELECT count(*) FROM canceled) WHERE id = @id
             """, id, caller, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return JobActionOutcome.Success;

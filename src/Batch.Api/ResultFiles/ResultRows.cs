@@ -1,4 +1,5 @@
 using Batch.Data.Entities;
+using Batch.Data.Rows;
 using Npgsql;
 
 namespace Batch.Api.ResultFiles;
@@ -6,7 +7,7 @@ namespace Batch.Api.ResultFiles;
 /// <summary>
 /// Reads a job's rows in file order for export, streamed from the server as they are written out (the
 /// reader holds one row at a time). Input columns are extracted by PostgreSQL (<c>input ->> name</c>) so
-/// the API never parses inputs it only repeats.
+/// the API never parses inputs it only repeats. With pending rows, rows still in uploaded blocks are read from there.
 /// </summary>
 public static class ResultRows
 {
@@ -31,12 +32,21 @@ public static class ResultRows
     public static async Task<NpgsqlDataReader> OpenAsync(NpgsqlConnection connection, Guid jobId, IReadOnlyList<string> inputColumns, bool includePending, CancellationToken cancellationToken)
     {
         var inputs = string.Concat(inputColumns.Select((_, i) => $", input ->> @c{i}"));
-        var finished = includePending ? "" : $" AND status IN ({(short)RowStatus.Succeeded}, {(short)RowStatus.Failed}, {(short)RowStatus.Canceled})";
+        var rows = includePending
+            ? $"""
+                (SELECT seq, custom_id, status, output_content, output_text, stop_reason, stop_sequence, input_tokens, cache_write5m_tokens,
+                        cache_write1h_tokens, cache_read_tokens, output_tokens, message_id, response_model, error_type, error_message, cost_usd, input
+                 FROM batch.job_rows WHERE job_id = @job_id
+                 UNION ALL
+                 SELECT seq, custom_id, {(short)RowStatus.Pending}::smallint, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, input
+                 FROM ({JobInputBlocks.ExpandedRowsSql} WHERE b.job_id = @job_id) uploaded) r
+                """
+            : $"batch.job_rows WHERE job_id = @job_id AND status IN ({(short)RowStatus.Succeeded}, {(short)RowStatus.Failed}, {(short)RowStatus.Canceled})";
         var command = new NpgsqlCommand($"""
             SELECT custom_id, status, output_content::text, output_text, stop_reason, stop_sequence,
                    input_tokens, cache_write5m_tokens, cache_write1h_tokens, cache_read_tokens, output_tokens,
                    message_id, response_model, error_type, error_message, cost_usd{inputs}
-            FROM batch.job_rows WHERE job_id = @job_id{finished}
+            FROM {rows}
             ORDER BY seq
             """, connection)
         {

@@ -64,7 +64,7 @@ public sealed class CsvRowReader(UploadOptions options, UploadErrors errors)
                 errors.AtLine(line, $"This row has {parser.Count} fields; the header has {Columns.Length}.");
             }
             // The parser checks quoting as fields are read, so the verdict comes after ToInput.
-            else if (ToInput(parser, line, names, json) is { } input && badQuoting is null)
+            else if (ToInput(parser, line, names, json, out var input) && badQuoting is null)
             {
                 yield return new UploadRow(line, customIdIndex < 0 ? null : parser[customIdIndex], input);
             }
@@ -106,7 +106,7 @@ public sealed class CsvRowReader(UploadOptions options, UploadErrors errors)
         return columns;
     }
 
-    private string? ToInput(CsvParser parser, long line, JsonEncodedText[] names, RowJson json)
+    private bool ToInput(CsvParser parser, long line, JsonEncodedText[] names, RowJson json, out ReadOnlyMemory<byte> input)
     {
         var writer = json.Start();
         var valid = true;
@@ -125,8 +125,8 @@ public sealed class CsvRowReader(UploadOptions options, UploadErrors errors)
             }
             writer.WriteString(names[i], value);
         }
-        var input = json.Finish();
-        return valid ? input : null;
+        input = json.Finish();
+        return valid;
     }
 
     private async Task<bool> ReadRecordAsync(CsvParser parser)

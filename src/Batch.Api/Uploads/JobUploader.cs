@@ -117,8 +117,10 @@ public sealed partial class JobUploader(
                     {
                         throw new UploadRejectedException("Send the 'spec' part before the 'file' part: the spec says how to read the file.");
                     }
-                    var file = await UploadFile.OpenAsync(section, disposition, _limits, cancellationToken);
-                    return await StoreAsync(spec, accountId, file, caller, key, cancellationToken);
+                    await using (var file = await UploadFile.OpenAsync(section, disposition, _limits, cancellationToken))
+                    {
+                        return await StoreAsync(spec, accountId, file, caller, key, cancellationToken);
+                    }
                 default:
                     throw new UploadRejectedException($"Unexpected part '{name}': send a part 'spec' (JSON) and a part 'file' (CSV or JSONL).");
             }
@@ -175,7 +177,7 @@ public sealed partial class JobUploader(
             ? csv.ReadAsync(file.Reader.AsStream(), spec.CsvDelimiter?[0] ?? file.DefaultDelimiter, spec.Placeholders, cancellationToken)
             : jsonl.ReadAsync(file.Reader, cancellationToken);
         var customIds = new CustomIds(errors);
-        await using var copy = await RowCopyWriter.StartAsync(connection, jobId, cancellationToken);
+        await using var copy = await RowBlockWriter.StartAsync(connection, jobId, cancellationToken);
         try
         {
             long rowNumber = 0;
@@ -184,7 +186,7 @@ public sealed partial class JobUploader(
                 var customId = customIds.Resolve(row.Line, ++rowNumber, row.CustomId, fileMayMixIds: file.Format == UploadFormat.Jsonl);
                 if (!errors.Any)
                 {
-                    await copy.WriteAsync(customId, row.Input, cancellationToken);
+                    await copy.WriteAsync(customId, row.Input.Span, cancellationToken);
                 }
                 if (errors.IsFull)
                 {
@@ -219,16 +221,7 @@ public sealed partial class JobUploader(
             return ProblemResults.FromUploadErrors(errors);
         }
 
-        try
-        {
-            await copy.CompleteAsync(cancellationToken);
-        }
-        catch (PostgresException refused) when (refused.SqlState.StartsWith("22", StringComparison.Ordinal) || refused.SqlState == PostgresErrorCodes.UniqueViolation)
-        {
-            // The parsers check what PostgreSQL would refuse; this names the row should something slip through.
-            errors.Add(new UploadError(null, null, "file", $"PostgreSQL refused a row ({refused.Where}): {refused.MessageText}"));
-            return ProblemResults.FromUploadErrors(errors);
-        }
+        await copy.CompleteAsync(cancellationToken);
 
         job.RowCount = copy.Rows;
         job.Columns = file.Format == UploadFormat.Csv ? csv.Columns : [.. jsonl.Columns];

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Batch.Api.Problems;
@@ -178,8 +179,8 @@ public sealed class JsonlRowReader(UploadOptions options, UploadErrors errors, J
         {
             errors.AtLine(lineNumber, "No max_tokens: set params.max_tokens, or max_tokens in the spec.", "params.max_tokens");
         }
-        var input = body.Value.GetRawText();
-        if (input.Contains("\\u0000", StringComparison.Ordinal) && HasNul(body.Value))
+        var raw = JsonMarshal.GetRawUtf8Value(body.Value);
+        if (raw.IndexOf("\\u0000"u8) >= 0 && HasNul(body.Value))
         {
             errors.AtLine(lineNumber, "A string contains \\u0000, which cannot be stored.", ParamsField);
         }
@@ -188,7 +189,7 @@ public sealed class JsonlRowReader(UploadOptions options, UploadErrors errors, J
             return null;
         }
         FirstModel ??= valid.Model;
-        return new UploadRow(lineNumber, customId, input);
+        return new UploadRow(lineNumber, customId, _json.Copy(raw));
     }
 
     private UploadRow? TemplateRow(JsonElement root, long lineNumber)

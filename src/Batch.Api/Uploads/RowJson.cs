@@ -1,11 +1,10 @@
 using System.Buffers;
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Batch.Api.Uploads;
 
-/// <summary>Builds a row's input object of strings with one reused buffer, so a million rows allocate only their strings.</summary>
+/// <summary>Builds a row's input object of strings as UTF-8 in one reused buffer, so a million rows allocate only their field strings.</summary>
 internal sealed class RowJson
 {
     /// <summary>Keeps non-ASCII text as it is: the input is stored, not embedded in HTML.</summary>
@@ -26,10 +25,19 @@ internal sealed class RowJson
         return _writer;
     }
 
-    public string Finish()
+    /// <summary>The finished object as UTF-8; valid until the next <see cref="Start"/>.</summary>
+    public ReadOnlyMemory<byte> Finish()
     {
         _writer.WriteEndObject();
         _writer.Flush();
-        return Encoding.UTF8.GetString(_buffer.WrittenSpan);
+        return _buffer.WrittenMemory;
+    }
+
+    /// <summary>Holds a copy of JSON that is already UTF-8 (a params body), in the same reused buffer.</summary>
+    public ReadOnlyMemory<byte> Copy(ReadOnlySpan<byte> json)
+    {
+        _buffer.ResetWrittenCount();
+        _buffer.Write(json);
+        return _buffer.WrittenMemory;
     }
 }

@@ -16,10 +16,13 @@ public enum UploadFormat
 /// <summary>
 /// The <c>file</c> part, opened for reading: its format (from the content type, else the extension, else the
 /// first byte), gzip undone when declared or recognised by its magic bytes, and every byte checked by
-/// <see cref="UploadStream"/>. Nothing is buffered beyond the pipe's segments.
+/// <see cref="UploadStream"/>. A task of its own receives, decompresses and checks the bytes into a pipe of at most
+/// <see cref="PipeBytes"/>, so that work runs beside the parsing rather than between its reads.
 /// </summary>
-public sealed class UploadFile
+public sealed class UploadFile : IAsyncDisposable
 {
+    private const int PipeBytes = 1 << 20;
+
     private static readonly string[] CsvTypes = ["text/csv", "application/csv", "text/comma-separated-values"];
     private static readonly string[] TsvTypes = ["text/tab-separated-values"];
     private static readonly string[] JsonlTypes = ["application/jsonl", "application/x-ndjson", "application/ndjson", "application/jsonlines", "application/x-jsonlines", "application/json-lines", "application/json"];
@@ -27,16 +30,20 @@ public sealed class UploadFile
     // Browsers and curl label files generically; the name or the content decides then. Windows labels .csv as Excel.
     private static readonly string[] GenericTypes = ["", "application/octet-stream", "text/plain", "application/vnd.ms-excel", "binary/octet-stream"];
 
-    private UploadFile(UploadFormat format, char defaultDelimiter, string? fileName, PipeReader reader, UploadStream counted)
+    private readonly Task _receiving;
+    private readonly CancellationTokenSource _stopReceiving;
+
+    private UploadFile(char defaultDelimiter, string? fileName, PipeReader reader, UploadStream counted, Task receiving, CancellationTokenSource stopReceiving)
     {
-        Format = format;
+        _receiving = receiving;
+        _stopReceiving = stopReceiving;
         DefaultDelimiter = defaultDelimiter;
         FileName = fileName;
         Reader = reader;
         Counted = counted;
     }
 
-    public UploadFormat Format { get; }
+    public UploadFormat Format { get; private set; }
 
     public char DefaultDelimiter { get; }
 
@@ -71,9 +78,45 @@ public sealed class UploadFile
         gzip |= await StartsWithAsync(raw, [0x1f, 0x8b], cancellationToken);
         var decoded = gzip ? new GZipStream(raw.AsStream(), CompressionMode.Decompress) : raw.AsStream();
         var counted = new UploadStream(decoded, options.MaxFileBytes, checkUtf8: true);
-        var reader = PipeReader.Create(counted, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024));
-        format ??= await SniffAsync(reader, cancellationToken);
-        return new UploadFile(format.Value, delimiter, fileName, reader, counted);
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: PipeBytes, resumeWriterThreshold: PipeBytes / 2, minimumSegmentSize: 64 * 1024, useSynchronizationContext: false));
+        var stopReceiving = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var receiving = Task.Run(() => ReceiveAsync(counted, pipe.Writer, stopReceiving.Token), CancellationToken.None);
+        var file = new UploadFile(delimiter, fileName, pipe.Reader, counted, receiving, stopReceiving);
+        try
+        {
+            file.Format = format ?? await SniffAsync(pipe.Reader, cancellationToken);
+        }
+        catch
+        {
+            await file.DisposeAsync();
+            throw;
+        }
+        return file;
+    }
+
+    /// <summary>Stops receiving (the parser is done, or gave up) and waits for the receiving task to let go of the request body.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await Reader.CompleteAsync();
+        await _stopReceiving.CancelAsync();
+        await _receiving;
+        _stopReceiving.Dispose();
+    }
+
+    /// <summary>Copies the checked bytes into the pipe; any failure (too large, not UTF-8, a broken connection) reaches the parser's next read.</summary>
+    private static async Task ReceiveAsync(Stream source, PipeWriter pipe, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await source.CopyToAsync(pipe, cancellationToken);
+            await pipe.CompleteAsync();
+        }
+#pragma warning disable CA1031 // Not swallowed: the pipe hands it to the reader.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            await pipe.CompleteAsync(e);
+        }
     }
 
     private static (UploadFormat? Format, char Delimiter) FromMediaType(string mediaType, string extension)

@@ -1,4 +1,5 @@
 using Batch.Data.Entities;
+using Batch.Data.Rows;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -33,7 +34,38 @@ internal sealed class RowStore(NpgsqlDataSource dataSource)
         RETURNING r.seq, r.custom_id, r.input::text, r.attempts
         """;
 
+    /// <summary>
+    /// Claims up to <paramref name="count"/> rows, expanding the job's uploaded blocks into rows when too few are
+    /// left: rows exist only once somebody is about to need them.
+    /// </summary>
     public async Task<List<ClaimedRow>> ClaimAsync(Guid jobId, int count, Guid leaseToken, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var rows = await ClaimRowsAsync(jobId, count, leaseToken, lease, cancellationToken);
+        while (rows.Count < count && await MaterializeAsync(jobId, cancellationToken))
+        {
+            rows.AddRange(await ClaimRowsAsync(jobId, count - rows.Count, leaseToken, lease, cancellationToken));
+        }
+        rows.Sort(static (a, b) => a.Seq.CompareTo(b.Seq));
+        return rows;
+    }
+
+    /// <summary>Expands the job's next block; false when none is left, or when one cannot be read and the job has been failed for it.</summary>
+    private async Task<bool> MaterializeAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await JobInputBlocks.MaterializeNextAsync(dataSource, jobId, 1, cancellationToken) > 0;
+        }
+        catch (PostgresException unreadable) when (unreadable.SqlState.StartsWith("22", StringComparison.Ordinal))
+        {
+            // The upload checks what PostgreSQL would refuse; should something slip through, the job stops with the reason
+            // rather than being retried for ever.
+            await StopAsync(jobId, JobStatus.Failed, $"Uploaded rows could not be read: {unreadable.MessageText}", cancellationToken);
+            return false;
+        }
+    }
+
+    private async Task<List<ClaimedRow>> ClaimRowsAsync(Guid jobId, int count, Guid leaseToken, TimeSpan lease, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(ClaimSql);
         command.Parameters.Add(new() { Value = jobId });
@@ -46,7 +78,6 @@ internal sealed class RowStore(NpgsqlDataSource dataSource)
         {
             rows.Add(new ClaimedRow(jobId, reader.GetInt32(0), reader.GetString(1), reader.GetString(2), reader.GetInt16(3)));
         }
-        rows.Sort(static (a, b) => a.Seq.CompareTo(b.Seq));
         return rows;
     }
 
@@ -101,7 +132,8 @@ internal sealed class RowStore(NpgsqlDataSource dataSource)
 
     public async Task<int> CountPendingAsync(Guid jobId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT count(*) FROM batch.job_rows WHERE job_id = $1 AND status = 0");
+        await using var command = dataSource.CreateCommand(
+            $"SELECT (SELECT count(*) FROM batch.job_rows WHERE job_id = $1 AND status = 0) + {JobInputBlocks.UnmaterializedRowsSql}");
         command.Parameters.Add(new() { Value = jobId });
         return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
@@ -124,7 +156,7 @@ internal sealed class RowStore(NpgsqlDataSource dataSource)
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
-    /// <summary>running → completed, only when no row is pending or leased: whichever chunk finishes last wins.</summary>
+    /// <summary>running → completed, only when no row is pending, leased or still in a block: whichever chunk finishes last wins.</summary>
     public async Task<bool> TryCompleteAsync(Guid jobId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
@@ -132,6 +164,7 @@ internal sealed class RowStore(NpgsqlDataSource dataSource)
             WHERE id = $1 AND status = 1
               AND NOT EXISTS (SELECT 1 FROM batch.job_rows WHERE job_id = $1 AND status = 0)
               AND NOT EXISTS (SELECT 1 FROM batch.job_rows WHERE job_id = $1 AND status = 1)
+              AND NOT EXISTS (SELECT 1 FROM batch.job_input_blocks WHERE job_id = $1)
             """);
         command.Parameters.Add(new() { Value = jobId });
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
@@ -163,6 +196,7 @@ internal sealed class RowStore(NpgsqlDataSource dataSource)
     {
         await using var command = dataSource.CreateCommand("""
             SELECT j.id, EXISTS (SELECT 1 FROM batch.job_rows r WHERE r.job_id = j.id AND (r.status = 0 OR (r.status = 1 AND r.lease_expires_at < now())))
+                      OR EXISTS (SELECT 1 FROM batch.job_input_blocks b WHERE b.job_id = j.id)
             FROM batch.jobs j
             WHERE j.status = 1
               AND NOT EXISTS (SELECT 1 FROM batch.job_rows r WHERE r.job_id = j.id AND r.status = 1 AND r.lease_expires_at >= now())

@@ -54,12 +54,20 @@ public sealed partial class ScheduleRunner(
         FROM batch.jobs WHERE id = $5
         """;
 
-    // Inputs only: every outcome column starts empty, as after an upload.
+    // Inputs only: every outcome column starts empty, as after an upload. Rows and the source's blocks not yet
+    // expanded are copied in one statement, so a block a worker expands meanwhile is copied exactly once.
     private static readonly string CopyRowsSql = $"""
-        INSERT INTO batch.job_rows (job_id, seq, custom_id, input, status, attempts, lease_token, lease_expires_at,
-            input_tokens, cache_write5m_tokens, cache_write1h_tokens, cache_read_tokens, output_tokens)
-        SELECT $1, seq, custom_id, input, {(short)RowStatus.Pending}, 0, NULL, NULL, 0, 0, 0, 0, 0
-        FROM batch.job_rows WHERE job_id = $2
+        WITH rows AS (
+            INSERT INTO batch.job_rows (job_id, seq, custom_id, input, status, attempts, lease_token, lease_expires_at,
+                input_tokens, cache_write5m_tokens, cache_write1h_tokens, cache_read_tokens, output_tokens)
+            SELECT $1, seq, custom_id, input, {(short)RowStatus.Pending}, 0, NULL, NULL, 0, 0, 0, 0, 0
+            FROM batch.job_rows WHERE job_id = $2
+            RETURNING 1),
+        blocks AS (
+            INSERT INTO batch.job_input_blocks (job_id, first_seq, row_count, rows)
+            SELECT $1, first_seq, row_count, rows FROM batch.job_input_blocks WHERE job_id = $2
+            RETURNING row_count)
+        SELECT (SELECT count(*) FROM rows) + (SELECT coalesce(sum(row_count), 0) FROM blocks)
         """;
 
     private const string RecordRunSql = "UPDATE batch.job_schedules SET last_run_at = $2, last_job_id = $3 WHERE id = $1";
@@ -81,7 +89,11 @@ public sealed partial class ScheduleRunner(
                 var found = schedule!;
                 jobToStart = Guid.CreateVersion7(now);
                 await ExecuteAsync(connection, CopyJobSql, cancellationToken, jobToStart, JobName(found.Name, now), scheduleId, now, found.SourceJobId);
-                var rows = await ExecuteAsync(connection, CopyRowsSql, cancellationToken, jobToStart, found.SourceJobId);
+                long rows;
+                await using (var copyRows = new NpgsqlCommand(CopyRowsSql, connection) { Parameters = { new() { Value = jobToStart }, new() { Value = found.SourceJobId } } })
+                {
+                    rows = (long)(await copyRows.ExecuteScalarAsync(cancellationToken))!;
+                }
                 await ExecuteAsync(connection, RecordRunSql, cancellationToken, scheduleId, now, jobToStart);
                 LogCreated(logger, scheduleId, jobToStart, found.SourceJobId, rows);
             }
@@ -163,7 +175,7 @@ public sealed partial class ScheduleRunner(
         string Name, bool Enabled, DateTimeOffset? LastRunAt, Guid? LastJobId, Guid SourceJobId, bool SourceExists, bool LastJobWaiting);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Schedule {ScheduleId} created job {JobId} from job {SourceJobId} with {Rows} rows")]
-    private static partial void LogCreated(ILogger logger, Guid scheduleId, Guid jobId, Guid sourceJobId, int rows);
+    private static partial void LogCreated(ILogger logger, Guid scheduleId, Guid jobId, Guid sourceJobId, long rows);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Schedule {ScheduleId} no longer exists: removing its recurring job")]
     private static partial void LogScheduleGone(ILogger logger, Guid scheduleId);

@@ -1,0 +1,112 @@
+using System.Buffers;
+using System.Text;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Batch.Api.Uploads;
+
+/// <summary>
+/// Writes a job's rows as <c>batch.job_input_blocks</c> (a few hundred rows per value) with binary COPY on the
+/// upload's connection and transaction; workers expand them into rows later (<see cref="Batch.Data.Rows.JobInputBlocks"/>).
+/// One block is sent while the next is filled, so parsing and PostgreSQL run side by side. Disposing it
+/// without <see cref="CompleteAsync"/> cancels the COPY, so nothing of a bad file is stored.
+/// </summary>
+public sealed class RowBlockWriter : IAsyncDisposable
+{
+    /// <summary>Rows per block: enough that a block's one index entry is cheap per row, few enough that one claim's worth of rows is quick to expand.</summary>
+    public const int MaxRowsPerBlock = 500;
+
+    /// <summary>Bytes per block, so that rows with long messages still make blocks of bounded memory.</summary>
+    public const int MaxBlockBytes = 256 * 1024;
+
+    private const string Copy = "COPY batch.job_input_blocks (job_id, first_seq, row_count, rows) FROM STDIN (FORMAT BINARY)";
+
+    private readonly NpgsqlBinaryImporter _importer;
+    private readonly Guid _jobId;
+    private ArrayBufferWriter<byte> _filling = new(MaxBlockBytes + 64 * 1024);
+    private ArrayBufferWriter<byte> _sending = new(MaxBlockBytes + 64 * 1024);
+    private Task _send = Task.CompletedTask;
+    private int _blockRows;
+
+    private RowBlockWriter(NpgsqlBinaryImporter importer, Guid jobId)
+    {
+        _importer = importer;
+        _jobId = jobId;
+    }
+
+    public int Rows { get; private set; }
+
+    public static async Task<RowBlockWriter> StartAsync(NpgsqlConnection connection, Guid jobId, CancellationToken cancellationToken) =>
+        new(await connection.BeginBinaryImportAsync(Copy, cancellationToken), jobId);
+
+    /// <summary>
+    /// Adds the next row (its seq is its position among the rows written). <paramref name="customId"/> must already
+    /// be valid (<see cref="CustomIds"/>): it is written as a JSON string without escaping.
+    /// </summary>
+    public Task WriteAsync(string customId, ReadOnlySpan<byte> inputJson, CancellationToken cancellationToken)
+    {
+        Rows++;
+        _blockRows++;
+        var size = customId.Length + inputJson.Length + 6;
+        var span = _filling.GetSpan(size);
+        var at = 0;
+        span[at++] = _blockRows == 1 ? (byte)'[' : (byte)',';
+        span[at++] = (byte)'[';
+        span[at++] = (byte)'"';
+        at += Encoding.ASCII.GetBytes(customId, span[at..]);
+        span[at++] = (byte)'"';
+        span[at++] = (byte)',';
+        inputJson.CopyTo(span[at..]);
+        at += inputJson.Length;
+        span[at++] = (byte)']';
+        _filling.Advance(at);
+        return _blockRows >= MaxRowsPerBlock || _filling.WrittenCount >= MaxBlockBytes ? SendBlockAsync(cancellationToken) : Task.CompletedTask;
+    }
+
+    /// <summary>Sends the last block, ends the COPY and frees the connection for the statements that follow it.</summary>
+    public async Task CompleteAsync(CancellationToken cancellationToken)
+    {
+        if (_blockRows > 0)
+        {
+            await SendBlockAsync(cancellationToken);
+        }
+        await _send;
+        await _importer.CompleteAsync(cancellationToken);
+        await _importer.CloseAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _send;
+        }
+#pragma warning disable CA1031 // The upload has already failed; what matters now is that the COPY is canceled.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+        await _importer.DisposeAsync();
+    }
+
+    /// <summary>Waits for the previous block to be handed to Npgsql, then hands over this one and goes on filling the other buffer.</summary>
+    private async Task SendBlockAsync(CancellationToken cancellationToken)
+    {
+        _filling.GetSpan(1)[0] = (byte)']';
+        _filling.Advance(1);
+        await _send;
+        (_filling, _sending) = (_sending, _filling);
+        _filling.ResetWrittenCount();
+        _send = SendAsync(_sending.WrittenMemory, Rows - _blockRows + 1, _blockRows, cancellationToken);
+        _blockRows = 0;
+    }
+
+    private async Task SendAsync(ReadOnlyMemory<byte> block, int firstSeq, int rows, CancellationToken cancellationToken)
+    {
+        await _importer.StartRowAsync(cancellationToken);
+        await _importer.WriteAsync(_jobId, NpgsqlDbType.Uuid, cancellationToken);
+        await _importer.WriteAsync(firstSeq, NpgsqlDbType.Integer, cancellationToken);
+        await _importer.WriteAsync(rows, NpgsqlDbType.Integer, cancellationToken);
+        await _importer.WriteAsync(block, NpgsqlDbType.Bytea, cancellationToken);
+    }
+}
