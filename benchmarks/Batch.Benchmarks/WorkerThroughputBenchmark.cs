@@ -2,13 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Batch.Data;
-using Batch.Jobs;
 using Batch.Simulator;
-using Hangfire;
-using Hangfire.PostgreSql;
-using Hangfire.PostgreSql.Factories;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Batch.Benchmarks;
 
@@ -64,124 +59,27 @@ public sealed partial class WorkerThroughputBenchmark : IBenchmark
     private static async Task<Run> RunJobAsync(string server, SimulatorServer simulator, int rows, int processes, CancellationToken cancellationToken)
     {
         var connectionString = await BenchmarkEnvironment.CreateScratchDatabaseAsync(server, "batch_bench_worker", migrate: true, cancellationToken);
-        var workers = new List<Process>();
         try
         {
-            for (var i = 0; i < processes; i++)
-            {
-                workers.Add(await StartWorkerAsync(connectionString, simulator, cancellationToken));
-            }
+            await using var workers = await WorkerProcesses.StartAsync(processes, connectionString, simulator, settings: null, cancellationToken);
             await using var dataSource = BatchDatabase.CreateDataSource(connectionString);
-            var jobId = await InsertJobAsync(dataSource, rows, cancellationToken);
+            var jobId = await WorkerProcesses.InsertJobAsync(
+                dataSource,
+                new BenchmarkJob("worker throughput", "claude-sonnet-4-5", "You label reviews.", "Label review {{id}}: {{text}}", 32, rows,
+                    _ => "Arrived quickly, works as described."),
+                cancellationToken);
 
             var clock = Stopwatch.StartNew();
-            var options = new PostgreSqlStorageOptions { SchemaName = Batch.Jobs.Extensions.HangfireSchema, PrepareSchemaIfNecessary = false };
-            new BackgroundJobClient(new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options))
-                .Enqueue<IJobRunner>(BatchQueues.Control, runner => runner.StartAsync(jobId, CancellationToken.None));
-            var peak = 0.0;
-            while (await StatusAsync(dataSource, jobId, cancellationToken) != 3)
-            {
-                if (workers.Any(w => w.HasExited))
-                {
-                    throw new InvalidOperationException("A worker process exited.");
-                }
-                await Task.Delay(100, cancellationToken);
-            }
+            WorkerProcesses.EnqueueStart(connectionString, jobId);
+            await workers.WaitForCompletionAsync(dataSource, jobId, cancellationToken);
             var seconds = clock.Elapsed.TotalSeconds;
-            foreach (var worker in workers)
-            {
-                peak = Math.Max(peak, BenchmarkEnvironment.MemoryMegabytes(worker.Id));
-            }
+            var peak = workers.Processes.Max(worker => BenchmarkEnvironment.MemoryMegabytes(worker.Id));
             return new Run(seconds, peak);
         }
         finally
         {
-            foreach (var worker in workers)
-            {
-                worker.Kill(entireProcessTree: true);
-                await worker.WaitForExitAsync(CancellationToken.None);
-                worker.Dispose();
-            }
             await BenchmarkEnvironment.DropScratchDatabaseAsync(server, connectionString);
         }
-    }
-
-    private static async Task<Process> StartWorkerAsync(string connectionString, SimulatorServer simulator, CancellationToken cancellationToken)
-    {
-        var dll = Path.Combine(BenchmarkEnvironment.RepositoryRoot(), "src", "Batch.Worker", "bin", "Release", "net10.0", "Batch.Worker.dll");
-        var start = new ProcessStartInfo("dotnet", [dll]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.Environment["ConnectionStrings__Batch"] = connectionString;
-        start.Environment["Anthropic__BaseUrl"] = simulator.BaseUrl.ToString();
-        start.Environment["Anthropic__ApiKey"] = simulator.ApiKey;
-        start.Environment["Anthropic__Rpm"] = "100000000";
-        start.Environment["Anthropic__InputTpm"] = "2000000000";
-        start.Environment["Anthropic__OutputTpm"] = "2000000000";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
-        var process = Process.Start(start)!;
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data?.Contains("Application started", StringComparison.Ordinal) == true)
-            {
-                started.TrySetResult();
-            }
-        };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"worker {process.Id}: {e.Data}"); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        await started.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
-        return process;
-    }
-
-    private static async Task<Guid> InsertJobAsync(NpgsqlDataSource dataSource, int rows, CancellationToken cancellationToken)
-    {
-        var jobId = Guid.CreateVersion7();
-        await using (var job = dataSource.CreateCommand("""
-            INSERT INTO batch.jobs (id, project, name, status, account_id, model, system_prompt, user_template, max_tokens, default_params,
-                cache_ttl, priority, row_format, columns, row_count, succeeded_rows, failed_rows, canceled_rows, input_tokens,
-                cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, output_tokens, cost_usd, created_at, updated_at)
-            SELECT $1, 'bench', 'worker throughput', 0, id, 'claude-sonnet-4-5', 'You label reviews.', 'Label review {{id}}: {{text}}', 32, '{}',
-                0, 0, 0, ARRAY['id','text'], $2, 0, 0, 0, 0, 0, 0, 0, 0, 0, now(), now()
-            FROM batch.provider_accounts WHERE name = 'default'
-            """))
-        {
-            job.Parameters.Add(new() { Value = jobId });
-            job.Parameters.Add(new() { Value = rows });
-            await job.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var copy = await connection.BeginBinaryImportAsync(
-            "COPY batch.job_rows (job_id, seq, custom_id, input, status, attempts, input_tokens, cache_write5m_tokens, cache_write1h_tokens, cache_read_tokens, output_tokens) FROM STDIN (FORMAT BINARY)",
-            cancellationToken);
-        for (var seq = 1; seq <= rows; seq++)
-        {
-            await copy.StartRowAsync(cancellationToken);
-            await copy.WriteAsync(jobId, NpgsqlDbType.Uuid, cancellationToken);
-            await copy.WriteAsync(seq, NpgsqlDbType.Integer, cancellationToken);
-            await copy.WriteAsync($"row-{seq}", NpgsqlDbType.Varchar, cancellationToken);
-            await copy.WriteAsync($$"""{"id":"{{seq}}","text":"Arrived quickly, works as described."}""", NpgsqlDbType.Jsonb, cancellationToken);
-            for (var zero = 0; zero < 7; zero++)
-            {
-                if (zero < 2)
-                {
-                    await copy.WriteAsync((short)0, NpgsqlDbType.Smallint, cancellationToken);
-                }
-                else
-                {
-                    await copy.WriteAsync(0, NpgsqlDbType.Integer, cancellationToken);
-                }
-            }
-        }
-        await copy.CompleteAsync(cancellationToken);
-        return jobId;
-    }
-
-    private static async Task<short> StatusAsync(NpgsqlDataSource dataSource, Guid jobId, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT status FROM batch.jobs WHERE id = $1");
-        command.Parameters.Add(new() { Value = jobId });
-        return (short)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     private static async Task<double> PgBenchAsync(string server, int seconds, CancellationToken cancellationToken)

@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using Batch.Data;
+using Batch.Jobs;
+using Batch.Simulator;
+using Hangfire;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Batch.Benchmarks;
+
+/// <summary>A template job for a benchmark: every row fills <see cref="UserTemplate"/> from its <c>id</c> and <c>text</c>.</summary>
+internal sealed record BenchmarkJob(string Name, string Model, string? SystemPrompt, string UserTemplate, int MaxTokens, int Rows, Func<int, string> Text);
+
+/// <summary>
+/// Real worker processes (<c>dotnet src/Batch.Worker/bin/Release/net10.0/Batch.Worker.dll</c>) against a simulator, and
+/// the jobs they run: inserted straight into a scratch database (the default account's) and started through Hangfire,
+/// as the API would. Shared by the benchmarks that measure the worker end to end.
+/// </summary>
+internal sealed class WorkerProcesses : IAsyncDisposable
+{
+    private readonly List<Process> _processes = [];
+
+    private WorkerProcesses()
+    {
+    }
+
+    public IReadOnlyList<Process> Processes => _processes;
+
+    /// <summary>
+    /// Starts <paramref name="count"/> workers on <paramref name="connectionString"/> whose default account is the
+    /// simulator, with <paramref name="settings"/> (configuration keys as environment variables, e.g.
+    /// <c>Anthropic__Rpm</c>) over unlimited account limits; returns once every one has started.
+    /// </summary>
+    public static async Task<WorkerProcesses> StartAsync(
+        int count, string connectionString, SimulatorServer simulator, IReadOnlyDictionary<string, string>? settings, CancellationToken cancellationToken)
+    {
+        var workers = new WorkerProcesses();
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                workers._processes.Add(await StartOneAsync(connectionString, simulator, settings, cancellationToken));
+            }
+            return workers;
+        }
+        catch
+        {
+            await workers.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Inserts the job (queued, on the default account, which a started worker has written) and its rows, in blocks as an upload does.</summary>
+    public static async Task<Guid> InsertJobAsync(NpgsqlDataSource dataSource, BenchmarkJob spec, CancellationToken cancellationToken)
+    {
+        var jobId = Guid.CreateVersion7();
+        await using (var job = dataSource.CreateCommand("""
+            INSERT INTO batch.jobs (id, project, name, status, account_id, model, system_prompt, user_template, max_tokens, default_params,
+                cache_ttl, priority, row_format, columns, row_count, succeeded_rows, failed_rows, canceled_rows, input_tokens,
+                cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, output_tokens, cost_usd, created_at, updated_at)
+            SELECT $1, 'bench', $2, 0, id, $3, $4, $5, $6, '{}',
+                0, 0, 0, ARRAY['id','text'], $7, 0, 0, 0, 0, 0, 0, 0, 0, 0, now(), now()
+            FROM batch.provider_accounts WHERE name = 'default'
+            """))
+        {
+            job.Parameters.Add(new() { Value = jobId });
+            job.Parameters.Add(new() { Value = spec.Name });
+            job.Parameters.Add(new() { Value = spec.Model });
+            job.Parameters.Add(new() { Value = (object?)spec.SystemPrompt ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            job.Parameters.Add(new() { Value = spec.UserTemplate });
+            job.Parameters.Add(new() { Value = spec.MaxTokens });
+            job.Parameters.Add(new() { Value = spec.Rows });
+            if (await job.ExecuteNonQueryAsync(cancellationToken) != 1)
+            {
+                throw new InvalidOperationException("No default account: start a worker first.");
+            }
+        }
+        // Stored as an upload stores rows, in blocks the workers expand as they claim, so the figures include that work.
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var copy = await connection.BeginBinaryImportAsync(
+            "COPY batch.job_input_blocks (job_id, first_seq, row_count, rows) FROM STDIN (FORMAT BINARY)", cancellationToken);
+        const int blockRows = 500;
+        for (var first = 1; first <= spec.Rows; first += blockRows)
+        {
+            var last = Math.Min(spec.Rows, first + blockRows - 1);
+            var block = string.Join(',', Enumerable.Range(first, last - first + 1).Select(seq => $$"""["row-{{seq}}",{"id":"{{seq}}","text":"{{spec.Text(seq)}}"}]"""));
+            await copy.StartRowAsync(cancellationToken);
+            await copy.WriteAsync(jobId, NpgsqlDbType.Uuid, cancellationToken);
+            await copy.WriteAsync(first, NpgsqlDbType.Integer, cancellationToken);
+            await copy.WriteAsync(last - first + 1, NpgsqlDbType.Integer, cancellationToken);
+            await copy.WriteAsync(System.Text.Encoding.UTF8.GetBytes($"[{block}]"), NpgsqlDbType.Bytea, cancellationToken);
+        }
+        await copy.CompleteAsync(cancellationToken);
+        return jobId;
+    }
+
+    /// <summary>Starts the job as <c>POST /api/jobs/{id}/start</c> does: a Hangfire job on the control queue.</summary>
+    public static void EnqueueStart(string connectionString, Guid jobId)
+    {
+        var options = new PostgreSqlStorageOptions { SchemaName = Batch.Jobs.Extensions.HangfireSchema, PrepareSchemaIfNecessary = false };
+        new BackgroundJobClient(new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options))
+            .Enqueue<IJobRunner>(BatchQueues.Control, runner => runner.StartAsync(jobId, CancellationToken.None));
+    }
+
+    /// <summary>Waits until the job has completed; throws if a worker exits or the job stops otherwise.</summary>
+    public async Task WaitForCompletionAsync(NpgsqlDataSource dataSource, Guid jobId, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await using var command = dataSource.CreateCommand("SELECT status FROM batch.jobs WHERE id = $1");
+            command.Parameters.Add(new() { Value = jobId });
+            switch ((short)(await command.ExecuteScalarAsync(cancellationToken))!)
+            {
+                case 3:
+                    return;
+                case 2 or 4 or 5:
+                    throw new InvalidOperationException($"Job {jobId} stopped before completing.");
+            }
+            if (_processes.Any(w => w.HasExited))
+            {
+                throw new InvalidOperationException("A worker process exited.");
+            }
+            await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var worker in _processes)
+        {
+            worker.Kill(entireProcessTree: true);
+            await worker.WaitForExitAsync(CancellationToken.None);
+            worker.Dispose();
+        }
+        _processes.Clear();
+    }
+
+    private static async Task<Process> StartOneAsync(
+        string connectionString, SimulatorServer simulator, IReadOnlyDictionary<string, string>? settings, CancellationToken cancellationToken)
+    {
+        var dll = Path.Combine(BenchmarkEnvironment.RepositoryRoot(), "src", "Batch.Worker", "bin", "Release", "net10.0", "Batch.Worker.dll");
+        var start = new ProcessStartInfo("dotnet", [dll]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.Environment["ConnectionStrings__Batch"] = connectionString;
+        start.Environment["Anthropic__BaseUrl"] = simulator.BaseUrl.ToString();
+        start.Environment["Anthropic__ApiKey"] = simulator.ApiKey;
+        start.Environment["Anthropic__Rpm"] = "100000000";
+        start.Environment["Anthropic__InputTpm"] = "2000000000";
+        start.Environment["Anthropic__OutputTpm"] = "2000000000";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+        var process = Process.Start(start)!;
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.Contains("Application started", StringComparison.Ordinal) == true)
+            {
+                started.TrySetResult();
+            }
+        };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"worker {process.Id}: {e.Data}"); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await started.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+        }
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            process.Dispose();
+            throw;
+        }
+        return process;
+    }
+}
