@@ -41,6 +41,8 @@ public class BadFileCorpusTests(SmallLimitsApiFixture fixture) : IClassFixture<S
         { "params-no-messages.jsonl", 422, 1, "params.messages", null, "required" },
         { "params-bad-max-tokens.jsonl", 422, 1, "params.max_tokens", null, "at least 1" },
         { "params-mixed-with-template.jsonl", 422, 2, "params", null, "no params" },
+        { "params-unpaired-surrogate.jsonl", 422, 2, "params", null, "unpaired surrogate" },
+        { "unpaired-surrogate.jsonl", 422, 2, "text", null, "unpaired surrogate" },
         { "report.pdf", 415, null, "file", null, "not supported" },
     };
 

@@ -64,6 +64,27 @@ public class UploadTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task Escapes_postgresql_can_store_are_accepted_and_survive_the_expansion_into_rows()
+    {
+        using var client = fixture.Api.CreateClient();
+        // A literal backslash-u0000 (not a NUL) and a surrogate pair, in a template row and in a params row.
+        const string template = """{"text": "a literal \\u0000 and \ud83d\ude00"}""";
+        const string batch = """{"custom_id": "p", "params": {"max_tokens": 5, "messages": [{"role": "user", "content": "\\u0000 \ud83d\ude00"}]}}""";
+
+        var templateJob = await Uploads.CreateJobAsync(client, Uploads.TemplateSpec, template, "t.jsonl");
+        var paramsJob = await Uploads.CreateJobAsync(client, Uploads.ParamsSpec, batch, "p.jsonl");
+        await Uploads.ExpandRowsAsync(fixture.Database, templateJob);
+        await Uploads.ExpandRowsAsync(fixture.Database, paramsJob);
+
+        await using var db = fixture.Database.CreateContext();
+        var templateRow = await db.JobRows.SingleAsync(r => r.JobId == templateJob);
+        Assert.Equal("a literal \\u0000 and \U0001F600", Input(templateRow)["text"]);
+        var paramsRow = await db.JobRows.SingleAsync(r => r.JobId == paramsJob);
+        using var body = JsonDocument.Parse(paramsRow.Input);
+        Assert.Equal("\\u0000 \U0001F600", body.RootElement.GetProperty("messages")[0].GetProperty("content").GetString());
+    }
+
+    [Fact]
     public async Task A_custom_id_column_is_used_and_a_delimiter_can_be_chosen()
     {
         using var client = fixture.Api.CreateClient();

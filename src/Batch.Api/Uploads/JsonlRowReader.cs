@@ -19,6 +19,7 @@ public sealed class JsonlRowReader(UploadOptions options, UploadErrors errors, J
     private const int MaxColumns = 1000;
     private const string CustomIdField = "custom_id";
     private const string ParamsField = "params";
+    private const string UnpairedSurrogate = "an unpaired surrogate escape (\\uD800-\\uDFFF)";
 
     private readonly List<string> _columns = [];
     private readonly HashSet<string> _columnSet = new(StringComparer.Ordinal);
@@ -135,7 +136,16 @@ public sealed class JsonlRowReader(UploadOptions options, UploadErrors errors, J
                 return null;
             }
             Format ??= root.TryGetProperty(ParamsField, out _) ? RowFormat.JsonlParams : RowFormat.JsonlTemplate;
-            return Format == RowFormat.JsonlParams ? ParamsRow(root, lineNumber) : TemplateRow(root, lineNumber);
+            try
+            {
+                return Format == RowFormat.JsonlParams ? ParamsRow(root, lineNumber) : TemplateRow(root, lineNumber);
+            }
+            catch (InvalidOperationException)
+            {
+                // A name or custom_id System.Text.Json cannot decode; values are named where they are read.
+                errors.AtLine(lineNumber, $"The line contains {UnpairedSurrogate}, which cannot be stored.");
+                return null;
+            }
         }
     }
 
@@ -180,9 +190,10 @@ public sealed class JsonlRowReader(UploadOptions options, UploadErrors errors, J
             errors.AtLine(lineNumber, "No max_tokens: set params.max_tokens, or max_tokens in the spec.", "params.max_tokens");
         }
         var raw = JsonMarshal.GetRawUtf8Value(body.Value);
-        if (raw.IndexOf("\\u0000"u8) >= 0 && HasNul(body.Value))
+        // Only escapes can hold what PostgreSQL's jsonb refuses; most lines have none and skip the walk.
+        if (raw.IndexOf("\\u"u8) >= 0 && Unstorable(body.Value) is { } reason)
         {
-            errors.AtLine(lineNumber, "A string contains \\u0000, which cannot be stored.", ParamsField);
+            errors.AtLine(lineNumber, $"A string contains {reason}, which cannot be stored.", ParamsField);
         }
         if (errors.Count != before)
         {
@@ -217,12 +228,21 @@ public sealed class JsonlRowReader(UploadOptions options, UploadErrors errors, J
                 errors.AtLine(lineNumber, "The first line of the file held template variables, so params lines cannot follow.", ParamsField);
                 continue;
             }
-            var text = value.ValueKind switch
+            string text;
+            try
             {
-                JsonValueKind.String => value.GetString()!,
-                JsonValueKind.Null => "",
-                _ => value.GetRawText(),
-            };
+                text = value.ValueKind switch
+                {
+                    JsonValueKind.String => value.GetString()!,
+                    JsonValueKind.Null => "",
+                    _ => value.GetRawText(),
+                };
+            }
+            catch (InvalidOperationException)
+            {
+                errors.AtLine(lineNumber, $"The value contains {UnpairedSurrogate}, which cannot be stored.", property.Name);
+                continue;
+            }
             if (text.Contains('\0', StringComparison.Ordinal))
             {
                 errors.AtLine(lineNumber, "The value contains \\u0000, which cannot be stored.", property.Name);
@@ -260,13 +280,48 @@ public sealed class JsonlRowReader(UploadOptions options, UploadErrors errors, J
         _columns.Add(name);
     }
 
-    private static bool HasNul(JsonElement element) => element.ValueKind switch
+    /// <summary>What in the value PostgreSQL's jsonb would refuse: <c>\u0000</c>, or an escaped surrogate without its pair; null when nothing.</summary>
+    private static string? Unstorable(JsonElement element)
     {
-        JsonValueKind.String => element.GetString()!.Contains('\0', StringComparison.Ordinal),
-        JsonValueKind.Object => element.EnumerateObject().Any(p => p.Name.Contains('\0', StringComparison.Ordinal) || HasNul(p.Value)),
-        JsonValueKind.Array => element.EnumerateArray().Any(HasNul),
-        _ => false,
-    };
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return UnstorableText(element.GetString);
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if ((UnstorableText(() => property.Name) ?? Unstorable(property.Value)) is { } reason)
+                    {
+                        return reason;
+                    }
+                }
+                return null;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (Unstorable(item) is { } reason)
+                    {
+                        return reason;
+                    }
+                }
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static string? UnstorableText(Func<string?> read)
+    {
+        try
+        {
+            return read()!.Contains('\0', StringComparison.Ordinal) ? "\\u0000" : null;
+        }
+        catch (InvalidOperationException)
+        {
+            // System.Text.Json refuses to decode an escaped surrogate that has no pair.
+            return UnpairedSurrogate;
+        }
+    }
 
     private static bool IsBlank(ReadOnlySequence<byte> line)
     {
