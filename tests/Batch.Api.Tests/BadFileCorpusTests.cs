@@ -28,6 +28,7 @@ public class BadFileCorpusTests(SmallLimitsApiFixture fixture) : IClassFixture<S
         { "missing-header-name.csv", 422, 1, null, 2, "no name" },
         { "nul-character.csv", 422, 3, "text", 2, "NUL" },
         { "corrupt.csv.gz", 422, null, "file", null, "gzip" },
+        { "truncated.csv.gz", 422, null, "file", null, "ends early" },
         { "empty.jsonl", 422, 1, null, null, "empty" },
         { "not-an-object.jsonl", 422, 2, null, null, "must be a JSON object; this one is an array" },
         { "invalid-json.jsonl", 422, 3, null, 10, "Not valid JSON" },

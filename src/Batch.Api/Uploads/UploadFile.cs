@@ -76,11 +76,12 @@ public sealed class UploadFile : IAsyncDisposable
 
         var raw = PipeReader.Create(section.Body);
         gzip |= await StartsWithAsync(raw, [0x1f, 0x8b], cancellationToken);
-        var decoded = gzip ? new GZipStream(raw.AsStream(), CompressionMode.Decompress) : raw.AsStream();
+        var trailer = gzip ? new GzipTrailer(raw.AsStream()) : null;
+        var decoded = trailer is null ? raw.AsStream() : new GZipStream(trailer, CompressionMode.Decompress);
         var counted = new UploadStream(decoded, options.MaxFileBytes, checkUtf8: true);
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: PipeBytes, resumeWriterThreshold: PipeBytes / 2, minimumSegmentSize: 64 * 1024, useSynchronizationContext: false));
         var stopReceiving = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var receiving = Task.Run(() => ReceiveAsync(counted, pipe.Writer, stopReceiving.Token), CancellationToken.None);
+        var receiving = Task.Run(() => ReceiveAsync(counted, trailer, pipe.Writer, stopReceiving.Token), CancellationToken.None);
         var file = new UploadFile(delimiter, fileName, pipe.Reader, counted, receiving, stopReceiving);
         try
         {
@@ -104,11 +105,16 @@ public sealed class UploadFile : IAsyncDisposable
     }
 
     /// <summary>Copies the checked bytes into the pipe; any failure (too large, not UTF-8, a broken connection) reaches the parser's next read.</summary>
-    private static async Task ReceiveAsync(Stream source, PipeWriter pipe, CancellationToken cancellationToken)
+    private static async Task ReceiveAsync(UploadStream source, GzipTrailer? trailer, PipeWriter pipe, CancellationToken cancellationToken)
     {
         try
         {
             await source.CopyToAsync(pipe, cancellationToken);
+            if (trailer is not null && !trailer.Matches(source.BytesRead))
+            {
+                throw UploadRejectedException.InFile(UploadError.ForField("file",
+                    $"The gzip data ends early: {source.BytesRead:N0} bytes came out, and the file's own length record does not agree. Was the upload cut short?"));
+            }
             await pipe.CompleteAsync();
         }
 #pragma warning disable CA1031 // Not swallowed: the pipe hands it to the reader.
