@@ -1,5 +1,6 @@
 using Hangfire;
 using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -20,25 +21,33 @@ public static class Extensions
             ?? throw new InvalidOperationException("ConnectionStrings:Batch is not set.");
         var maxPoolSize = builder.Configuration.GetValue("Batch:Hangfire:MaxPoolSize", 50);
 
-        builder.Services.AddHangfire(configuration => configuration
+        // The storage is this host's own singleton. AddHangfire would otherwise register JobStorage.Current, a process-wide
+        // static that the last host to configure Hangfire wins, so two hosts in one process (the tests) could enqueue
+        // into each other's databases.
+        builder.Services.AddSingleton<JobStorage>(_ =>
+        {
+            var options = StorageOptions();
+            return new PostgreSqlStorage(new NpgsqlConnectionFactory(WithPoolSize(connectionString, maxPoolSize), options), options);
+        });
+        builder.Services.AddHangfire((services, configuration) => configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UsePostgreSqlStorage(
-                options => options.UseNpgsqlConnection(WithPoolSize(connectionString, maxPoolSize)),
-                new PostgreSqlStorageOptions
-                {
-                    SchemaName = HangfireSchema,
-                    PrepareSchemaIfNecessary = true,
-                    // Long polling on LISTEN/NOTIFY: a new chunk is picked up at once, not on the next poll.
-                    EnableLongPolling = true,
-                    UseSlidingInvisibilityTimeout = true,
-                    InvisibilityTimeout = TimeSpan.FromMinutes(5),
-                    QueuePollInterval = TimeSpan.FromSeconds(5),
-                    DistributedLockTimeout = TimeSpan.FromMinutes(1),
-                }));
+            .UseStorage(services.GetRequiredService<JobStorage>()));
         return builder;
     }
+
+    private static PostgreSqlStorageOptions StorageOptions() => new()
+    {
+        SchemaName = HangfireSchema,
+        PrepareSchemaIfNecessary = true,
+        // Long polling on LISTEN/NOTIFY: a new chunk is picked up at once, not on the next poll.
+        EnableLongPolling = true,
+        UseSlidingInvisibilityTimeout = true,
+        InvisibilityTimeout = TimeSpan.FromMinutes(5),
+        QueuePollInterval = TimeSpan.FromSeconds(5),
+        DistributedLockTimeout = TimeSpan.FromMinutes(1),
+    };
 
     private static string WithPoolSize(string connectionString, int maxPoolSize) =>
         new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = maxPoolSize }.ConnectionString;
