@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Text;
 using Batch.Data;
+using Batch.Data.Rows;
 using Batch.Jobs;
 using Batch.Simulator;
 using Hangfire;
@@ -79,18 +81,10 @@ internal sealed class WorkerProcesses : IAsyncDisposable
         }
         // Stored as an upload stores rows, in blocks the workers expand as they claim, so the figures include that work.
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var copy = await connection.BeginBinaryImportAsync(
-            "COPY batch.job_input_blocks (job_id, first_seq, row_count, rows) FROM STDIN (FORMAT BINARY)", cancellationToken);
-        const int blockRows = 500;
-        for (var first = 1; first <= spec.Rows; first += blockRows)
+        await using var copy = await RowBlockWriter.StartAsync(connection, jobId, cancellationToken);
+        for (var seq = 1; seq <= spec.Rows; seq++)
         {
-            var last = Math.Min(spec.Rows, first + blockRows - 1);
-            var block = string.Join(',', Enumerable.Range(first, last - first + 1).Select(seq => $$"""["row-{{seq}}",{"id":"{{seq}}","text":"{{spec.Text(seq)}}"}]"""));
-            await copy.StartRowAsync(cancellationToken);
-            await copy.WriteAsync(jobId, NpgsqlDbType.Uuid, cancellationToken);
-            await copy.WriteAsync(first, NpgsqlDbType.Integer, cancellationToken);
-            await copy.WriteAsync(last - first + 1, NpgsqlDbType.Integer, cancellationToken);
-            await copy.WriteAsync(System.Text.Encoding.UTF8.GetBytes($"[{block}]"), NpgsqlDbType.Bytea, cancellationToken);
+            await copy.WriteAsync($"row-{seq}", Encoding.UTF8.GetBytes($$"""{"id":"{{seq}}","text":"{{spec.Text(seq)}}"}"""), cancellationToken);
         }
         await copy.CompleteAsync(cancellationToken);
         return jobId;

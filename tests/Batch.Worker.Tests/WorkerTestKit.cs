@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Batch.Data;
 using Batch.Data.Entities;
+using Batch.Data.Rows;
 using Batch.Jobs;
 using Batch.Simulator;
 using Batch.Testing;
@@ -78,16 +79,7 @@ internal static class WorkerTestKit
         job.Columns = ["id", "text"];
         db.Jobs.Add(job);
         static Dictionary<string, string> Input(int seq) => new() { ["id"] = $"{seq}", ["text"] = "it was fine." };
-        if (blockRows is { } size)
-        {
-            for (var first = 1; first <= rows; first += size)
-            {
-                var seqs = Enumerable.Range(first, Math.Min(size, rows - first + 1)).ToList();
-                var pairs = seqs.Select(seq => new object[] { $"row-{seq}", Input(seq) });
-                db.JobInputBlocks.Add(new JobInputBlock { JobId = job.Id, FirstSeq = first, RowCount = seqs.Count, Rows = JsonSerializer.SerializeToUtf8Bytes(pairs) });
-            }
-        }
-        else
+        if (blockRows is null)
         {
             for (var seq = 1; seq <= rows; seq++)
             {
@@ -96,6 +88,16 @@ internal static class WorkerTestKit
         }
         job.RowCount = rows;
         await db.SaveChangesAsync();
+        if (blockRows is { } size)
+        {
+            await using var connection = await database.DataSource.OpenConnectionAsync();
+            await using var copy = await RowBlockWriter.StartAsync(connection, job.Id, CancellationToken.None, size);
+            for (var seq = 1; seq <= rows; seq++)
+            {
+                await copy.WriteAsync($"row-{seq}", JsonSerializer.SerializeToUtf8Bytes(Input(seq)), CancellationToken.None);
+            }
+            await copy.CompleteAsync(CancellationToken.None);
+        }
         return job.Id;
     }
 

@@ -4,6 +4,7 @@ using Batch.Api.Jobs;
 using Batch.Api.Problems;
 using Batch.Data;
 using Batch.Data.Entities;
+using Batch.Data.Rows;
 using Batch.Jobs;
 using Hangfire;
 using Hangfire.States;

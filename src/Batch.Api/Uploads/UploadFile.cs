@@ -113,7 +113,7 @@ public sealed class UploadFile : IAsyncDisposable
             if (trailer is not null && !trailer.Matches(source.BytesRead))
             {
                 throw UploadRejectedException.InFile(UploadError.ForField("file",
-                    $"The gzip data ends early: {source.BytesRead:N0} bytes came out, and the file's own length record does not agree. Was the upload cut short?"));
+                    $"The gzip data ends early: {source.BytesRead:N0} bytes came out, and the file's own length record does not agree, so the file was cut short; send the whole file again."));
             }
             await pipe.CompleteAsync();
         }

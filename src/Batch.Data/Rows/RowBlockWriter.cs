@@ -3,11 +3,12 @@ using System.Text;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Batch.Api.Uploads;
+namespace Batch.Data.Rows;
 
 /// <summary>
 /// Writes a job's rows as <c>batch.job_input_blocks</c> (a few hundred rows per value) with binary COPY on the
-/// upload's connection and transaction; workers expand them into rows later (<see cref="Batch.Data.Rows.JobInputBlocks"/>).
+/// caller's connection and transaction; workers expand them into rows later (<see cref="JobInputBlocks"/>, which
+/// reads the format written here).
 /// One block is sent while the next is filled, so parsing and PostgreSQL run side by side. Disposing it
 /// without <see cref="CompleteAsync"/> cancels the COPY, so nothing of a bad file is stored.
 /// </summary>
@@ -23,25 +24,28 @@ public sealed class RowBlockWriter : IAsyncDisposable
 
     private readonly NpgsqlBinaryImporter _importer;
     private readonly Guid _jobId;
+    private readonly int _rowsPerBlock;
     private ArrayBufferWriter<byte> _filling = new(MaxBlockBytes + 64 * 1024);
     private ArrayBufferWriter<byte> _sending = new(MaxBlockBytes + 64 * 1024);
     private Task _send = Task.CompletedTask;
     private int _blockRows;
 
-    private RowBlockWriter(NpgsqlBinaryImporter importer, Guid jobId)
+    private RowBlockWriter(NpgsqlBinaryImporter importer, Guid jobId, int rowsPerBlock)
     {
         _importer = importer;
         _jobId = jobId;
+        _rowsPerBlock = rowsPerBlock;
     }
 
     public int Rows { get; private set; }
 
-    public static async Task<RowBlockWriter> StartAsync(NpgsqlConnection connection, Guid jobId, CancellationToken cancellationToken) =>
-        new(await connection.BeginBinaryImportAsync(Copy, cancellationToken), jobId);
+    /// <summary>Starts the COPY; <paramref name="rowsPerBlock"/> other than <see cref="MaxRowsPerBlock"/> is for tests that want many blocks.</summary>
+    public static async Task<RowBlockWriter> StartAsync(NpgsqlConnection connection, Guid jobId, CancellationToken cancellationToken, int rowsPerBlock = MaxRowsPerBlock) =>
+        new(await connection.BeginBinaryImportAsync(Copy, cancellationToken), jobId, rowsPerBlock);
 
     /// <summary>
     /// Adds the next row (its seq is its position among the rows written). <paramref name="customId"/> must already
-    /// be valid (<see cref="CustomIds"/>): it is written as a JSON string without escaping.
+    /// match Anthropic's custom_id pattern (letters, digits, '_' and '-'): it is written as a JSON string without escaping.
     /// </summary>
     public Task WriteAsync(string customId, ReadOnlySpan<byte> inputJson, CancellationToken cancellationToken)
     {
@@ -60,7 +64,7 @@ public sealed class RowBlockWriter : IAsyncDisposable
         at += inputJson.Length;
         span[at++] = (byte)']';
         _filling.Advance(at);
-        return _blockRows >= MaxRowsPerBlock || _filling.WrittenCount >= MaxBlockBytes ? SendBlockAsync(cancellationToken) : Task.CompletedTask;
+        return _blockRows >= _rowsPerBlock || _filling.WrittenCount >= MaxBlockBytes ? SendBlockAsync(cancellationToken) : Task.CompletedTask;
     }
 
     /// <summary>Sends the last block, ends the COPY and frees the connection for the statements that follow it.</summary>
