@@ -176,6 +176,29 @@ namespace Batch.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "job_input_blocks",
+                schema: "batch",
+                columns: table => new
+                {
+                    job_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    first_seq = table.Column<int>(type: "integer", nullable: false),
+                    row_count = table.Column<int>(type: "integer", nullable: false),
+                    rows = table.Column<byte[]>(type: "bytea", nullable: false)
+                        .Annotation("Npgsql:Compression:", "lz4")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_job_input_blocks", x => new { x.job_id, x.first_seq });
+                    table.ForeignKey(
+                        name: "fk_job_input_blocks_jobs_job_id",
+                        column: x => x.job_id,
+                        principalSchema: "batch",
+                        principalTable: "jobs",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "job_rows",
                 schema: "batch",
                 columns: table => new
@@ -245,6 +268,30 @@ namespace Batch.Data.Migrations
                         principalTable: "jobs",
                         principalColumn: "id",
                         onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "rate_budget_usage",
+                schema: "batch",
+                columns: table => new
+                {
+                    account_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    model_class = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    slot_start = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    requests = table.Column<int>(type: "integer", nullable: false),
+                    input_tokens = table.Column<long>(type: "bigint", nullable: false),
+                    output_tokens = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_rate_budget_usage", x => new { x.account_id, x.model_class, x.slot_start });
+                    table.ForeignKey(
+                        name: "fk_rate_budget_usage_rate_budgets_account_id_model_class",
+                        columns: x => new { x.account_id, x.model_class },
+                        principalSchema: "batch",
+                        principalTable: "rate_budgets",
+                        principalColumns: new[] { "account_id", "model_class" },
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.InsertData(
@@ -377,6 +424,10 @@ namespace Batch.Data.Migrations
                 schema: "batch");
 
             migrationBuilder.DropTable(
+                name: "job_input_blocks",
+                schema: "batch");
+
+            migrationBuilder.DropTable(
                 name: "job_rows",
                 schema: "batch");
 
@@ -393,11 +444,15 @@ namespace Batch.Data.Migrations
                 schema: "batch");
 
             migrationBuilder.DropTable(
-                name: "rate_budgets",
+                name: "rate_budget_usage",
                 schema: "batch");
 
             migrationBuilder.DropTable(
                 name: "jobs",
+                schema: "batch");
+
+            migrationBuilder.DropTable(
+                name: "rate_budgets",
                 schema: "batch");
 
             migrationBuilder.DropTable(

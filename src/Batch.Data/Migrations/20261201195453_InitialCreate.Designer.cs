@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Batch.Data.Migrations
 {
     [DbContext(typeof(BatchDbContext))]
-    [Migration("20261123223613_BudgetsUsage")]
-    partial class BudgetsUsage
+    [Migration("20261201195453_InitialCreate")]
+    partial class InitialCreate
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -204,6 +204,32 @@ namespace Batch.Data.Migrations
                         .HasFilter("idempotency_key IS NOT NULL");
 
                     b.ToTable("jobs", "batch");
+                });
+
+            modelBuilder.Entity("Batch.Data.Entities.JobInputBlock", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<int>("FirstSeq")
+                        .HasColumnType("integer")
+                        .HasColumnName("first_seq");
+
+                    b.Property<int>("RowCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("row_count");
+
+                    b.Property<byte[]>("Rows")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("rows")
+                        .HasAnnotation("Npgsql:Compression:", "lz4");
+
+                    b.HasKey("JobId", "FirstSeq")
+                        .HasName("pk_job_input_blocks");
+
+                    b.ToTable("job_input_blocks", "batch");
                 });
 
             modelBuilder.Entity("Batch.Data.Entities.JobRow", b =>
@@ -868,6 +894,16 @@ namespace Batch.Data.Migrations
 
                     b.Navigation("Counters")
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Batch.Data.Entities.JobInputBlock", b =>
+                {
+                    b.HasOne("Batch.Data.Entities.Job", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_job_input_blocks_jobs_job_id");
                 });
 
             modelBuilder.Entity("Batch.Data.Entities.JobRow", b =>
