@@ -15,6 +15,9 @@ public class BatchDbContext(DbContextOptions<BatchDbContext> options) : DbContex
     public DbSet<ModelPrice> ModelPrices => Set<ModelPrice>();
     public DbSet<JobSchedule> JobSchedules => Set<JobSchedule>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<CostRollup> CostRollups => Set<CostRollup>();
+    public DbSet<AccountMonthlySpend> AccountMonthlySpend => Set<AccountMonthlySpend>();
+    public DbSet<AccountCapPause> AccountCapPauses => Set<AccountCapPause>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -23,6 +23,9 @@ public static class Extensions
         services.AddScoped<JobContextLoader>();
         services.AddSingleton<RowStore>();
         services.AddSingleton<CacheWarmth>();
+        services.AddSingleton<SpendCapStore>();
+        services.AddSingleton<SpendCapGate>();
+        services.AddSingleton<SpendCapSweeper>();
         services.AddSingleton<RowProcessor>();
         services.AddSingleton<ChunkExecution>();
         // Registered before the Hangfire servers so it stops after them and writes what their last requests brought back.

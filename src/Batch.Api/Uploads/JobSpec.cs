@@ -33,6 +33,9 @@ public sealed class JobSpec
     public string? Template { get; set; }
 
     public int? MaxTokens { get; set; }
+
+    /// <summary>The job's spend cap in USD: no row is sent whose worst case could take the job's cost past it.</summary>
+    public decimal? MaxCostUsd { get; set; }
     public double? Temperature { get; set; }
     public double? TopP { get; set; }
     public int? TopK { get; set; }
@@ -87,6 +90,10 @@ public sealed class JobSpec
         if (MaxTokens is < 1)
         {
             errors.ForField("spec.max_tokens", "Must be at least 1.");
+        }
+        if (MaxCostUsd is <= 0)
+        {
+            errors.ForField("spec.max_cost_usd", "Must be more than 0 (USD).");
         }
         if (Temperature is < 0 or > 1)
         {
@@ -180,7 +187,7 @@ public sealed class JobSpec
     }
 
     private const string KnownFields =
-        "name, model, account, system, template, max_tokens, temperature, top_p, top_k, stop_sequences, metadata, cache_ttl, tools, tool_choice, priority, csv_delimiter";
+        "name, model, account, system, template, max_tokens, max_cost_usd, temperature, top_p, top_k, stop_sequences, metadata, cache_ttl, tools, tool_choice, priority, csv_delimiter";
 
     private static string FirstSentence(string message)
     {

@@ -156,6 +156,7 @@ public sealed partial class JobUploader(
             SystemPrompt = spec.System,
             UserTemplate = spec.Template,
             MaxTokens = spec.MaxTokens ?? 0,
+            MaxCostUsd = spec.MaxCostUsd,
             DefaultParams = spec.DefaultParamsJson(),
             CacheTtl = spec.ParsedCacheTtl,
             Priority = spec.Priority ?? 0,
@@ -293,11 +294,11 @@ public sealed partial class JobUploader(
     private static async Task<bool> InsertJobAsync(NpgsqlConnection connection, Job job, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            INSERT INTO batch.jobs (id, project, name, status, account_id, model, system_prompt, user_template, max_tokens, default_params,
+            INSERT INTO batch.jobs (id, project, name, status, account_id, model, system_prompt, user_template, max_tokens, max_cost_usd, default_params,
                 cache_ttl, priority, row_format, columns, idempotency_key, created_by_key_id, row_count,
                 succeeded_rows, failed_rows, canceled_rows, input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,
                 output_tokens, cost_usd, created_at, updated_at)
-            VALUES (@id, @project, @name, @status, @account_id, @model, @system_prompt, @user_template, @max_tokens, @default_params,
+            VALUES (@id, @project, @name, @status, @account_id, @model, @system_prompt, @user_template, @max_tokens, @max_cost_usd, @default_params,
                 @cache_ttl, @priority, @row_format, @columns, @idempotency_key, @created_by_key_id, 0,
                 0, 0, 0, 0, 0, 0, 0, 0, 0, @now, @now)
             ON CONFLICT (project, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
@@ -312,6 +313,7 @@ public sealed partial class JobUploader(
         p.AddWithValue("system_prompt", NpgsqlDbType.Text, (object?)job.SystemPrompt ?? DBNull.Value);
         p.AddWithValue("user_template", NpgsqlDbType.Text, (object?)job.UserTemplate ?? DBNull.Value);
         p.AddWithValue("max_tokens", job.MaxTokens);
+        p.AddWithValue("max_cost_usd", NpgsqlDbType.Numeric, (object?)job.MaxCostUsd ?? DBNull.Value);
         p.AddWithValue("default_params", NpgsqlDbType.Jsonb, job.DefaultParams);
         p.AddWithValue("cache_ttl", (short)job.CacheTtl);
         p.AddWithValue("priority", job.Priority);

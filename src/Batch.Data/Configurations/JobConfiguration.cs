@@ -16,6 +16,7 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         builder.Property(j => j.DefaultParams).HasColumnType("jsonb");
         builder.Property(j => j.IdempotencyKey).HasMaxLength(200);
         builder.Property(j => j.Columns).HasColumnType("text[]");
+        builder.Property(j => j.MaxCostUsd).HasPrecision(20, 10);
 
         builder.OwnsOne(j => j.Counters, counters =>
         {

@@ -14,6 +14,8 @@ internal sealed class JobRowConfiguration : IEntityTypeConfiguration<JobRow>
         builder.Property(r => r.Input).HasColumnType("jsonb");
         builder.Property(r => r.OutputContent).HasColumnType("jsonb");
         builder.Property(r => r.CostUsd).HasPrecision(20, 10);
+        builder.Property(r => r.Model).HasMaxLength(200);
+        builder.Property(r => r.ReservedUsd).HasPrecision(20, 10);
 
         builder.HasOne<Job>().WithMany().HasForeignKey(r => r.JobId).OnDelete(DeleteBehavior.Cascade);
 
@@ -27,5 +29,10 @@ internal sealed class JobRowConfiguration : IEntityTypeConfiguration<JobRow>
         builder.HasIndex(r => new { r.JobId, r.LeaseExpiresAt })
             .HasDatabaseName("ix_job_rows_leased")
             .HasFilter("status = 1");
+        // Spend caps sum the reservations of rows in flight; only capped jobs' rows ever enter this index.
+        builder.HasIndex(r => r.JobId)
+            .HasDatabaseName("ix_job_rows_reserved")
+            .HasFilter("status = 1 AND reserved_usd IS NOT NULL")
+            .IncludeProperties(r => r.ReservedUsd);
     }
 }

@@ -14,6 +14,7 @@ internal sealed class ProviderAccountConfiguration : IEntityTypeConfiguration<Pr
         builder.Property(a => a.BaseUrl).HasMaxLength(500);
         builder.Property(a => a.ApiKeyReference).HasMaxLength(200);
         builder.Property(a => a.ApiVersion).HasMaxLength(20);
+        builder.Property(a => a.MonthlyCostLimitUsd).HasPrecision(20, 10);
         builder.HasIndex(a => a.Name).IsUnique();
         builder.HasIndex(a => a.IsDefault).IsUnique().HasFilter("is_default");
     }

@@ -25,6 +25,9 @@ public class Job
 
     public int MaxTokens { get; set; }
 
+    /// <summary>The job's spend cap: no row is sent whose worst case could take <see cref="JobCounters.CostUsd"/> past it.</summary>
+    public decimal? MaxCostUsd { get; set; }
+
     /// <summary>Other Messages parameters every row inherits (temperature, stop_sequences, tools, ...), as JSON.</summary>
     public string DefaultParams { get; set; } = "{}";
 

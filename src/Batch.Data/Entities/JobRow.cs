@@ -37,6 +37,15 @@ public class JobRow
     public string? MessageId { get; set; }
     public string? RequestId { get; set; }
     public string? ResponseModel { get; set; }
+
+    /// <summary>The model the row's request named: what it is priced at and rolled up under.</summary>
+    public string? Model { get; set; }
+
+    /// <summary>
+    /// The worst-case cost reserved against the spend caps by the claim that holds the row; it counts only while the
+    /// row is leased, so recording, releasing or reclaiming the row settles it.
+    /// </summary>
+    public decimal? ReservedUsd { get; set; }
     public int? LatencyMs { get; set; }
     public short? HttpStatus { get; set; }
     public string? ErrorType { get; set; }

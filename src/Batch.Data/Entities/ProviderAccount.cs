@@ -22,6 +22,9 @@ public class ProviderAccount
     public int OutputTpm { get; set; }
 
     public OutputBudgetMode OutputBudgetMode { get; set; } = OutputBudgetMode.ReserveMaxTokens;
+
+    /// <summary>Spend cap per calendar month (UTC) over every job on the account; null for none.</summary>
+    public decimal? MonthlyCostLimitUsd { get; set; }
     public bool IsDefault { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }

@@ -23,6 +23,55 @@ namespace Batch.Data.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Batch.Data.Entities.AccountCapPause", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<Guid>("AccountId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("account_id");
+
+                    b.Property<decimal>("NeededUsd")
+                        .HasPrecision(20, 10)
+                        .HasColumnType("numeric(20,10)")
+                        .HasColumnName("needed_usd");
+
+                    b.Property<DateTimeOffset>("PausedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("paused_at");
+
+                    b.HasKey("JobId")
+                        .HasName("pk_account_cap_pauses");
+
+                    b.HasIndex("AccountId")
+                        .HasDatabaseName("ix_account_cap_pauses_account_id");
+
+                    b.ToTable("account_cap_pauses", "batch");
+                });
+
+            modelBuilder.Entity("Batch.Data.Entities.AccountMonthlySpend", b =>
+                {
+                    b.Property<Guid>("AccountId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("account_id");
+
+                    b.Property<DateOnly>("Month")
+                        .HasColumnType("date")
+                        .HasColumnName("month");
+
+                    b.Property<decimal>("CostUsd")
+                        .HasPrecision(24, 10)
+                        .HasColumnType("numeric(24,10)")
+                        .HasColumnName("cost_usd");
+
+                    b.HasKey("AccountId", "Month")
+                        .HasName("pk_account_monthly_spend");
+
+                    b.ToTable("account_monthly_spend", "batch");
+                });
+
             modelBuilder.Entity("Batch.Data.Entities.ApiKey", b =>
                 {
                     b.Property<Guid>("Id")
@@ -75,6 +124,101 @@ namespace Batch.Data.Migrations
                     b.ToTable("api_keys", "batch");
                 });
 
+            modelBuilder.Entity("Batch.Data.Entities.CostRollup", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid>("AccountId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("account_id");
+
+                    b.Property<decimal>("BatchSavingsUsd")
+                        .HasPrecision(24, 10)
+                        .HasColumnType("numeric(24,10)")
+                        .HasColumnName("batch_savings_usd");
+
+                    b.Property<long>("CacheReadTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("cache_read_tokens");
+
+                    b.Property<decimal>("CacheSavingsUsd")
+                        .HasPrecision(24, 10)
+                        .HasColumnType("numeric(24,10)")
+                        .HasColumnName("cache_savings_usd");
+
+                    b.Property<long>("CacheWrite1hTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("cache_write_1h_tokens");
+
+                    b.Property<long>("CacheWrite5mTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("cache_write_5m_tokens");
+
+                    b.Property<decimal>("CostUsd")
+                        .HasPrecision(24, 10)
+                        .HasColumnType("numeric(24,10)")
+                        .HasColumnName("cost_usd");
+
+                    b.Property<DateTimeOffset>("Hour")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("hour");
+
+                    b.Property<long>("InputTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("input_tokens");
+
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("model");
+
+                    b.Property<long>("OutputTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("output_tokens");
+
+                    b.Property<Guid?>("PriceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("price_id");
+
+                    b.Property<string>("Project")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("project");
+
+                    b.Property<long>("Requests")
+                        .HasColumnType("bigint")
+                        .HasColumnName("requests");
+
+                    b.Property<long>("Rows")
+                        .HasColumnType("bigint")
+                        .HasColumnName("rows");
+
+                    b.HasKey("Id")
+                        .HasName("pk_cost_rollups");
+
+                    b.HasIndex("JobId")
+                        .HasDatabaseName("ix_cost_rollups_job_id");
+
+                    b.HasIndex("Hour", "Project", "AccountId", "Model", "JobId", "PriceId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_cost_rollups_bucket");
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("Hour", "Project", "AccountId", "Model", "JobId", "PriceId"), false);
+
+                    b.ToTable("cost_rollups", "batch");
+                });
+
             modelBuilder.Entity("Batch.Data.Entities.Job", b =>
                 {
                     b.Property<Guid>("Id")
@@ -120,6 +264,11 @@ namespace Batch.Data.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
                         .HasColumnName("idempotency_key");
+
+                    b.Property<decimal?>("MaxCostUsd")
+                        .HasPrecision(20, 10)
+                        .HasColumnType("numeric(20,10)")
+                        .HasColumnName("max_cost_usd");
 
                     b.Property<int>("MaxTokens")
                         .HasColumnType("integer")
@@ -307,6 +456,11 @@ namespace Batch.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("message_id");
 
+                    b.Property<string>("Model")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("model");
+
                     b.Property<string>("OutputContent")
                         .HasColumnType("jsonb")
                         .HasColumnName("output_content");
@@ -322,6 +476,11 @@ namespace Batch.Data.Migrations
                     b.Property<string>("RequestId")
                         .HasColumnType("text")
                         .HasColumnName("request_id");
+
+                    b.Property<decimal?>("ReservedUsd")
+                        .HasPrecision(20, 10)
+                        .HasColumnType("numeric(20,10)")
+                        .HasColumnName("reserved_usd");
 
                     b.Property<string>("ResponseModel")
                         .HasColumnType("text")
@@ -341,6 +500,12 @@ namespace Batch.Data.Migrations
 
                     b.HasKey("JobId", "Seq")
                         .HasName("pk_job_rows");
+
+                    b.HasIndex("JobId")
+                        .HasDatabaseName("ix_job_rows_reserved")
+                        .HasFilter("status = 1 AND reserved_usd IS NOT NULL");
+
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("JobId"), new[] { "ReservedUsd" });
 
                     b.HasIndex("JobId", "CustomId")
                         .IsUnique()
@@ -691,6 +856,11 @@ namespace Batch.Data.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("is_default");
 
+                    b.Property<decimal?>("MonthlyCostLimitUsd")
+                        .HasPrecision(20, 10)
+                        .HasColumnType("numeric(20,10)")
+                        .HasColumnName("monthly_cost_limit_usd");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -824,6 +994,33 @@ namespace Batch.Data.Migrations
                         .HasName("pk_rate_budget_usage");
 
                     b.ToTable("rate_budget_usage", "batch");
+                });
+
+            modelBuilder.Entity("Batch.Data.Entities.AccountCapPause", b =>
+                {
+                    b.HasOne("Batch.Data.Entities.ProviderAccount", null)
+                        .WithMany()
+                        .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_account_cap_pauses_provider_accounts_account_id");
+
+                    b.HasOne("Batch.Data.Entities.Job", null)
+                        .WithOne()
+                        .HasForeignKey("Batch.Data.Entities.AccountCapPause", "JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_account_cap_pauses_jobs_job_id");
+                });
+
+            modelBuilder.Entity("Batch.Data.Entities.AccountMonthlySpend", b =>
+                {
+                    b.HasOne("Batch.Data.Entities.ProviderAccount", null)
+                        .WithMany()
+                        .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_account_monthly_spend_provider_accounts_account_id");
                 });
 
             modelBuilder.Entity("Batch.Data.Entities.Job", b =>

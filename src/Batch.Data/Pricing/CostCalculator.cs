@@ -11,4 +11,21 @@ public static class CostCalculator
         + (usage.CacheWrite1h * price.CacheWrite1hPerMTok)
         + (usage.CacheRead * price.CacheReadPerMTok)
         + (usage.Output * price.OutputPerMTok)) / 1_000_000m;
+
+    /// <summary>
+    /// What the cache saved: the reads at the uncached input price minus what they cost, minus what the writes cost
+    /// above the uncached input price. Negative when a prefix was written more often than it was read back.
+    /// </summary>
+    public static decimal CacheSavings(ModelPrice price, TokenUsage usage) =>
+        ((usage.CacheRead * (price.InputPerMTok - price.CacheReadPerMTok))
+        - (usage.CacheWrite5m * (price.CacheWrite5mPerMTok - price.InputPerMTok))
+        - (usage.CacheWrite1h * (price.CacheWrite1hPerMTok - price.InputPerMTok))) / 1_000_000m;
+
+    /// <summary>
+    /// The most a request can cost: every input token at the dearest input kind (a cache write may happen on any
+    /// request) and <paramref name="maxOutputTokens"/> of output.
+    /// </summary>
+    public static decimal WorstCase(ModelPrice price, long maxInputTokens, long maxOutputTokens) =>
+        ((maxInputTokens * Math.Max(price.InputPerMTok, Math.Max(price.CacheWrite5mPerMTok, price.CacheWrite1hPerMTok)))
+        + (maxOutputTokens * price.OutputPerMTok)) / 1_000_000m;
 }

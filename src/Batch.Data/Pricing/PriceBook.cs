@@ -33,4 +33,25 @@ public sealed class PriceBook
     /// <summary>The cost of <paramref name="usage"/> of <paramref name="model"/> at <paramref name="at"/>, or null when the model has no price.</summary>
     public decimal? Cost(string model, DateTimeOffset at, TokenUsage usage) =>
         Find(model, at) is { } price ? CostCalculator.Cost(price, usage) : null;
+
+    /// <summary>The cost, cache savings and price row of <paramref name="usage"/>, or null when the model has no price.</summary>
+    public RowPrice? Price(string model, DateTimeOffset at, TokenUsage usage) =>
+        Find(model, at) is { } price ? new RowPrice(price.Id, CostCalculator.Cost(price, usage), CostCalculator.CacheSavings(price, usage)) : null;
+
+    /// <summary>
+    /// The most a request sent at <paramref name="at"/> can come to, at the dearest of the price in force and any price
+    /// scheduled to take effect later (its answer may be priced after a change); null when the model has no price.
+    /// </summary>
+    public decimal? WorstCase(string model, DateTimeOffset at, long maxInputTokens, long maxOutputTokens)
+    {
+        decimal? worst = Find(model, at) is { } current ? CostCalculator.WorstCase(current, maxInputTokens, maxOutputTokens) : null;
+        foreach (var price in _prices)
+        {
+            if (price.EffectiveFrom > at && ReferenceEquals(Find(model, price.EffectiveFrom), price))
+            {
+                worst = Math.Max(worst ?? 0, CostCalculator.WorstCase(price, maxInputTokens, maxOutputTokens));
+            }
+        }
+        return worst;
+    }
 }

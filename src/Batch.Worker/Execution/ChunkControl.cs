@@ -13,4 +13,7 @@ internal sealed class ChunkControl(Guid jobId, CancellationTokenSource stop, Row
         await store.StopAsync(jobId, JobStatus.Paused, reason, CancellationToken.None);
         await stop.CancelAsync();
     }
+
+    /// <summary>Stops this chunk's sends; for a job something else has paused already.</summary>
+    public Task StopSendingAsync() => stop.CancelAsync();
 }

@@ -74,7 +74,10 @@ internal sealed class JobContextLoader(BatchDbContext db, RowStore store)
             job.CacheTtl,
             job.Account,
             setting,
-            prices);
+            prices)
+        {
+            MaxCostUsd = job.MaxCostUsd,
+        };
     }
 }
 

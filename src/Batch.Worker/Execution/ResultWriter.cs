@@ -8,20 +8,25 @@ namespace Batch.Worker.Execution;
 /// <summary>
 /// Writes row results in batches: every <see cref="WorkerOptions.ResultFlushInterval"/> or
 /// <see cref="WorkerOptions.ResultFlushMaxRows"/> rows, one statement updates all of them and adds exactly
-/// the rows it updated to their jobs' counters, so a row sent twice is recorded (and counted) once.
+/// the rows it updated to their jobs' counters, the cost rollup and the accounts' monthly spend, so a row sent
+/// twice is recorded (and counted) once.
 /// </summary>
 internal sealed partial class ResultWriter(NpgsqlDataSource dataSource, IOptionsMonitor<WorkerOptions> options, ILogger<ResultWriter> logger)
     : BackgroundService
 {
-    // A row is written only while the writer's claim still holds it, or it is pending (its lease was lost
-    // and nobody has claimed it again); the job counters grow by what the UPDATE returned, in the same statement.
+    // A row is written only while the writer's claim still holds it (a claim that lost the row can no longer settle
+    // its spend-cap reservation, so its answer must not count). In the same statement, the job counters grow by what
+    // the UPDATE returned and the cost rollup and the account's monthly spend by the same rows: none can drift from the
+    // rows. Jobs are locked, and rollup buckets and spend rows upserted, in key order, so concurrent writers never deadlock.
     private const string FlushSql = """
         WITH input AS (
             SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::smallint[], $5::smallint[], $6::text[], $7::text[],
                 $8::text[], $9::text[], $10::int[], $11::int[], $12::int[], $13::int[], $14::int[], $15::text[], $16::text[],
-                $17::text[], $18::int[], $19::smallint[], $20::text[], $21::text[], $22::numeric[])
+                $17::text[], $18::int[], $19::smallint[], $20::text[], $21::text[], $22::numeric[], $23::text[], $24::uuid[],
+                $25::numeric[], $26::numeric[])
             AS u(job_id, seq, lease_token, status, attempts, content, text, stop_reason, stop_sequence, input_tokens, w5m, w1h,
-                 cache_read, output_tokens, message_id, request_id, model, latency_ms, http_status, error_type, error_message, cost_usd)
+                 cache_read, output_tokens, message_id, request_id, response_model, latency_ms, http_status, error_type, error_message,
+                 cost_usd, model, price_id, cache_savings, batch_savings)
             ORDER BY job_id, seq),
         updated AS (
             UPDATE batch.job_rows r SET
@@ -29,24 +34,49 @@ internal sealed partial class ResultWriter(NpgsqlDataSource dataSource, IOptions
                 output_content = u.content::jsonb, output_text = u.text, stop_reason = u.stop_reason, stop_sequence = u.stop_sequence,
                 input_tokens = u.input_tokens, cache_write5m_tokens = u.w5m, cache_write1h_tokens = u.w1h,
                 cache_read_tokens = u.cache_read, output_tokens = u.output_tokens, message_id = u.message_id, request_id = u.request_id,
-                response_model = u.model, latency_ms = u.latency_ms, http_status = u.http_status, error_type = u.error_type,
-                error_message = u.error_message, cost_usd = u.cost_usd, completed_at = now()
+                response_model = u.response_model, latency_ms = u.latency_ms, http_status = u.http_status, error_type = u.error_type,
+                error_message = u.error_message, cost_usd = u.cost_usd, model = u.model, completed_at = now()
             FROM input u
-            WHERE r.job_id = u.job_id AND r.seq = u.seq AND (r.status = 0 OR (r.status = 1 AND r.lease_token = u.lease_token))
+            WHERE r.job_id = u.job_id AND r.seq = u.seq AND r.status = 1 AND r.lease_token = u.lease_token
             RETURNING r.job_id, r.seq, r.status, r.input_tokens, r.cache_write5m_tokens, r.cache_write1h_tokens, r.cache_read_tokens,
-                      r.output_tokens, r.cost_usd),
+                      r.output_tokens, r.cost_usd, r.model, u.attempts, u.price_id, u.cache_savings, u.batch_savings),
         totals AS (
             SELECT job_id, count(*) FILTER (WHERE status = 2) AS succeeded, count(*) FILTER (WHERE status = 3) AS failed,
                    sum(input_tokens) AS input_tokens, sum(cache_write5m_tokens) AS w5m, sum(cache_write1h_tokens) AS w1h,
                    sum(cache_read_tokens) AS cache_read, sum(output_tokens) AS output_tokens, coalesce(sum(cost_usd), 0) AS cost_usd
             FROM updated GROUP BY job_id),
+        locked AS (
+            SELECT j.id FROM batch.jobs j WHERE j.id IN (SELECT job_id FROM totals) ORDER BY j.id FOR UPDATE),
         counted AS (
             UPDATE batch.jobs j SET
                 succeeded_rows = j.succeeded_rows + t.succeeded, failed_rows = j.failed_rows + t.failed,
                 input_tokens = j.input_tokens + t.input_tokens, cache_write_5m_tokens = j.cache_write_5m_tokens + t.w5m,
                 cache_write_1h_tokens = j.cache_write_1h_tokens + t.w1h, cache_read_tokens = j.cache_read_tokens + t.cache_read,
                 output_tokens = j.output_tokens + t.output_tokens, cost_usd = j.cost_usd + t.cost_usd, updated_at = now()
-            FROM totals t WHERE j.id = t.job_id)
+            FROM totals t JOIN locked l ON l.id = t.job_id
+            WHERE j.id = t.job_id
+            RETURNING j.id, j.project, j.account_id, j.model, t.cost_usd),
+        rolled AS (
+            INSERT INTO batch.cost_rollups AS c (hour, project, account_id, model, job_id, price_id, rows, requests, input_tokens,
+                cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, output_tokens, cost_usd, cache_savings_usd, batch_savings_usd)
+            SELECT date_trunc('hour', now(), 'UTC'), k.project, k.account_id, coalesce(u.model, k.model), u.job_id, u.price_id,
+                   count(*), sum(u.attempts), sum(u.input_tokens), sum(u.cache_write5m_tokens), sum(u.cache_write1h_tokens),
+                   sum(u.cache_read_tokens), sum(u.output_tokens), coalesce(sum(u.cost_usd), 0), sum(u.cache_savings), sum(u.batch_savings)
+            FROM updated u JOIN counted k ON k.id = u.job_id
+            GROUP BY k.project, k.account_id, coalesce(u.model, k.model), u.job_id, u.price_id
+            ORDER BY k.project, k.account_id, coalesce(u.model, k.model), u.job_id, u.price_id
+            ON CONFLICT (hour, project, account_id, model, job_id, price_id) DO UPDATE SET
+                rows = c.rows + excluded.rows, requests = c.requests + excluded.requests, input_tokens = c.input_tokens + excluded.input_tokens,
+                cache_write_5m_tokens = c.cache_write_5m_tokens + excluded.cache_write_5m_tokens,
+                cache_write_1h_tokens = c.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
+                cache_read_tokens = c.cache_read_tokens + excluded.cache_read_tokens, output_tokens = c.output_tokens + excluded.output_tokens,
+                cost_usd = c.cost_usd + excluded.cost_usd, cache_savings_usd = c.cache_savings_usd + excluded.cache_savings_usd,
+                batch_savings_usd = c.batch_savings_usd + excluded.batch_savings_usd),
+        spent AS (
+            INSERT INTO batch.account_monthly_spend AS s (account_id, month, cost_usd)
+            SELECT k.account_id, (date_trunc('month', now(), 'UTC') AT TIME ZONE 'UTC')::date, sum(k.cost_usd)
+            FROM counted k GROUP BY k.account_id ORDER BY k.account_id
+            ON CONFLICT (account_id, month) DO UPDATE SET cost_usd = s.cost_usd + excluded.cost_usd)
         SELECT job_id, seq FROM updated
         """;
 
@@ -162,6 +192,10 @@ internal sealed partial class ResultWriter(NpgsqlDataSource dataSource, IOptions
         Add(command, rows, r => r.ErrorType);
         Add(command, rows, r => r.ErrorMessage);
         Add(command, rows, r => r.CostUsd);
+        Add(command, rows, r => r.Model);
+        Add(command, rows, r => r.PriceId);
+        Add(command, rows, r => r.CacheSavingsUsd);
+        Add(command, rows, r => r.BatchSavingsUsd);
 
         var written = new HashSet<(Guid, int)>(n);
         await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);

@@ -32,6 +32,7 @@ internal sealed partial class RowProcessor(
     IRateBudgets budgets,
     ResultWriter writer,
     CacheWarmth warmth,
+    SpendCapGate caps,
     IConfiguration configuration,
     TimeProvider time,
     IOptions<WorkerOptions> options,
@@ -56,8 +57,10 @@ internal sealed partial class RowProcessor(
         catch (Exception e) when (e is RowInputException or JsonException)
         {
             return await RecordAsync(new RowResult(job.Id, row.Seq, leaseToken, RowStatus.Failed, 0, default, null,
-                ErrorType: "invalid_row", ErrorMessage: e.Message));
+                ErrorType: "invalid_row", ErrorMessage: e.Message, Model: job.Model));
         }
+        var model = body["model"] is JsonValue named && named.TryGetValue<string>(out var requested) ? requested : job.Model;
+        var maxTokens = body["max_tokens"] is JsonValue value && value.TryGetValue<int>(out var tokens) ? tokens : job.MaxTokens;
 
         try
         {
@@ -77,7 +80,14 @@ internal sealed partial class RowProcessor(
                 return RowFate.Released;
             }
             var account = new MessagesAccount(job.Account.Id, job.Account.Name, new Uri(job.Account.BaseUrl.TrimEnd('/') + "/"), key, job.Account.ApiVersion);
-            var demand = Demand(job, row, body);
+            switch (await caps.ReserveAsync(job, row, leaseToken, body, model, maxTokens, control, stopping))
+            {
+                case CapOutcome.Stop:
+                    return RowFate.Released;
+                case CapOutcome.LeaseLost:
+                    return RowFate.Superseded;
+            }
+            var demand = Demand(job, row, body, model, maxTokens);
 
             var (last, attempts) = await resilience.ExecuteAsync(
                 account.Id,
@@ -108,7 +118,7 @@ internal sealed partial class RowProcessor(
             switch (last.Outcome)
             {
                 case AttemptOutcome.Succeeded:
-                    return await RecordAsync(Succeeded(job, row, leaseToken, last, attempts));
+                    return await RecordAsync(Succeeded(job, row, leaseToken, last, attempts, model));
                 case AttemptOutcome.PauseJob:
                     LogPaused(logger, job.Id, last.HttpStatus, last.Error?.Type);
                     await control.PauseJobAsync(PauseReason(job, last));
@@ -118,7 +128,7 @@ internal sealed partial class RowProcessor(
                     var message = last.Outcome == AttemptOutcome.Transient ? $"{error.Message} (gave up after {attempts} attempts)" : error.Message;
                     return await RecordAsync(new RowResult(job.Id, row.Seq, leaseToken, RowStatus.Failed, (short)attempts, default, null,
                         RequestId: last.RequestId, LatencyMs: Milliseconds(last.Latency), HttpStatus: (short?)last.HttpStatus,
-                        ErrorType: error.ErrorCode is { } code ? $"{error.Type}:{code}" : error.Type, ErrorMessage: message));
+                        ErrorType: error.ErrorCode is { } code ? $"{error.Type}:{code}" : error.Type, ErrorMessage: message, Model: model));
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested || abort.IsCancellationRequested)
@@ -140,18 +150,17 @@ internal sealed partial class RowProcessor(
     private async Task<RowFate> RecordAsync(RowResult result) =>
         await writer.WriteAsync(result) ? RowFate.Recorded : RowFate.Superseded;
 
-    private BudgetDemand Demand(JobContext job, ClaimedRow row, JsonObject body)
+    private BudgetDemand Demand(JobContext job, ClaimedRow row, JsonObject body, string model, int maxTokens)
     {
         var promptCharacters = job.Format == RowFormat.JsonlParams
             ? row.Input.Length + job.SharedPrefixCharacters
             : job.SharedPrefixCharacters + (body["messages"]?[0]?["content"]?.GetValue<string>().Length ?? 0);
         var cached = job.WarmsCache ? job.SharedPrefixCharacters : 0;
-        var maxTokens = body["max_tokens"] is JsonValue value && value.TryGetValue<int>(out var tokens) ? tokens : job.MaxTokens;
-        return new BudgetDemand(job.Account.Id, body["model"]?.GetValue<string>() ?? job.Model, job.Id, job.Priority,
+        return new BudgetDemand(job.Account.Id, model, job.Id, job.Priority,
             budgets.EstimateInputTokens(job.Id, promptCharacters, cached), maxTokens, promptCharacters, cached);
     }
 
-    private RowResult Succeeded(JobContext job, ClaimedRow row, Guid leaseToken, MessagesAttempt attempt, int attempts)
+    private RowResult Succeeded(JobContext job, ClaimedRow row, Guid leaseToken, MessagesAttempt attempt, int attempts, string model)
     {
         var message = attempt.Message!;
         var usage = message.Usage;
@@ -163,8 +172,9 @@ internal sealed partial class RowProcessor(
         }
         var tokens = new TokenUsage(usage.InputTokens, write5m, write1h, usage.CacheReadInputTokens, usage.OutputTokens);
         var now = time.GetUtcNow();
-        var cost = (message.Model is { } model ? job.Prices.Cost(model, now, tokens) : null) ?? job.Prices.Cost(job.Model, now, tokens);
-        return new RowResult(job.Id, row.Seq, leaseToken, RowStatus.Succeeded, (short)attempts, tokens, cost,
+        // Priced at the model the request named (the spend caps reserved at it); a gateway's own model name only when that has no price.
+        var price = job.Prices.Price(model, now, tokens) ?? (message.Model is { } answered ? job.Prices.Price(answered, now, tokens) : null);
+        return new RowResult(job.Id, row.Seq, leaseToken, RowStatus.Succeeded, (short)attempts, tokens, price?.CostUsd,
             OutputContent: message.Content.GetRawText(),
             OutputText: message.OutputText,
             StopReason: message.StopReason,
@@ -173,7 +183,10 @@ internal sealed partial class RowProcessor(
             RequestId: attempt.RequestId,
             ResponseModel: message.Model,
             LatencyMs: Milliseconds(attempt.Latency),
-            HttpStatus: (short?)attempt.HttpStatus);
+            HttpStatus: (short?)attempt.HttpStatus,
+            Model: model,
+            PriceId: price?.PriceId,
+            CacheSavingsUsd: price?.CacheSavingsUsd ?? 0);
     }
 
     private static int Milliseconds(TimeSpan latency) => (int)Math.Min(int.MaxValue, Math.Round(latency.TotalMilliseconds));

@@ -15,7 +15,8 @@ internal sealed record ClaimedRow(Guid JobId, int Seq, string CustomId, string I
 internal sealed class RowStore(NpgsqlDataSource dataSource)
 {
     // Expired leases first (a dead worker's rows), then pending rows in file order; SKIP LOCKED lets any
-    // number of chunks in any number of processes claim side by side without waiting on each other.
+    // number of chunks in any number of processes claim side by side without waiting on each other. A new claim
+    // starts without a spend-cap reservation: an expired claim's reservation ends with its lease.
     private const string ClaimSql = """
         WITH expired AS (
             SELECT job_id, seq FROM batch.job_rows
@@ -28,7 +29,7 @@ internal sealed class RowStore(NpgsqlDataSource dataSource)
         picked AS (
             SELECT job_id, seq FROM expired UNION ALL SELECT job_id, seq FROM pending LIMIT $2)
         UPDATE batch.job_rows r
-        SET status = 1, lease_token = $3, lease_expires_at = now() + $4, attempts = r.attempts + 1
+        SET status = 1, lease_token = $3, lease_expires_at = now() + $4, attempts = r.attempts + 1, reserved_usd = NULL
         FROM picked p
         WHERE r.job_id = p.job_id AND r.seq = p.seq
         RETURNING r.seq, r.custom_id, r.input::text, r.attempts

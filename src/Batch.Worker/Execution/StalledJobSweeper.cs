@@ -7,9 +7,11 @@ namespace Batch.Worker.Execution;
 /// <summary>
 /// Restarts running jobs that nobody works on: when a worker dies, its chunk jobs stay invisible to Hangfire
 /// for a long while, but its leases expire in <see cref="WorkerOptions.LeaseDuration"/>. A job seen twice in
-/// a row with claimable rows and no live lease gets a new chunk; one with nothing left is completed.
+/// a row with claimable rows and no live lease gets a new chunk; one with nothing left is completed. Each sweep also
+/// runs the <see cref="SpendCapSweeper"/>.
 /// </summary>
-internal sealed partial class StalledJobSweeper(RowStore store, IBackgroundJobClient jobs, IOptions<WorkerOptions> options, ILogger<StalledJobSweeper> logger)
+internal sealed partial class StalledJobSweeper(
+    RowStore store, SpendCapSweeper spendCaps, IBackgroundJobClient jobs, IOptions<WorkerOptions> options, ILogger<StalledJobSweeper> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -38,6 +40,7 @@ internal sealed partial class StalledJobSweeper(RowStore store, IBackgroundJobCl
                     }
                 }
                 seenBefore = seen;
+                await spendCaps.SweepAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

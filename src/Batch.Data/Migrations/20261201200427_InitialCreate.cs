@@ -1,5 +1,6 @@
 ﻿using System;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
@@ -33,6 +34,35 @@ namespace Batch.Data.Migrations
                 constraints: table =>
                 {
                     table.PrimaryKey("pk_api_keys", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "cost_rollups",
+                schema: "batch",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityAlwaysColumn),
+                    hour = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    project = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    account_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    model = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    job_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    price_id = table.Column<Guid>(type: "uuid", nullable: true),
+                    rows = table.Column<long>(type: "bigint", nullable: false),
+                    requests = table.Column<long>(type: "bigint", nullable: false),
+                    input_tokens = table.Column<long>(type: "bigint", nullable: false),
+                    cache_write_5m_tokens = table.Column<long>(type: "bigint", nullable: false),
+                    cache_write_1h_tokens = table.Column<long>(type: "bigint", nullable: false),
+                    cache_read_tokens = table.Column<long>(type: "bigint", nullable: false),
+                    output_tokens = table.Column<long>(type: "bigint", nullable: false),
+                    cost_usd = table.Column<decimal>(type: "numeric(24,10)", precision: 24, scale: 10, nullable: false),
+                    cache_savings_usd = table.Column<decimal>(type: "numeric(24,10)", precision: 24, scale: 10, nullable: false),
+                    batch_savings_usd = table.Column<decimal>(type: "numeric(24,10)", precision: 24, scale: 10, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_cost_rollups", x => x.id);
                 });
 
             migrationBuilder.CreateTable(
@@ -83,6 +113,7 @@ namespace Batch.Data.Migrations
                     input_tpm = table.Column<int>(type: "integer", nullable: false),
                     output_tpm = table.Column<int>(type: "integer", nullable: false),
                     output_budget_mode = table.Column<short>(type: "smallint", nullable: false),
+                    monthly_cost_limit_usd = table.Column<decimal>(type: "numeric(20,10)", precision: 20, scale: 10, nullable: true),
                     is_default = table.Column<bool>(type: "boolean", nullable: false),
                     created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     updated_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
@@ -90,6 +121,27 @@ namespace Batch.Data.Migrations
                 constraints: table =>
                 {
                     table.PrimaryKey("pk_provider_accounts", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "account_monthly_spend",
+                schema: "batch",
+                columns: table => new
+                {
+                    account_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    month = table.Column<DateOnly>(type: "date", nullable: false),
+                    cost_usd = table.Column<decimal>(type: "numeric(24,10)", precision: 24, scale: 10, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_account_monthly_spend", x => new { x.account_id, x.month });
+                    table.ForeignKey(
+                        name: "fk_account_monthly_spend_provider_accounts_account_id",
+                        column: x => x.account_id,
+                        principalSchema: "batch",
+                        principalTable: "provider_accounts",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateTable(
@@ -107,6 +159,7 @@ namespace Batch.Data.Migrations
                     system_prompt = table.Column<string>(type: "text", nullable: true),
                     user_template = table.Column<string>(type: "text", nullable: true),
                     max_tokens = table.Column<int>(type: "integer", nullable: false),
+                    max_cost_usd = table.Column<decimal>(type: "numeric(20,10)", precision: 20, scale: 10, nullable: true),
                     default_params = table.Column<string>(type: "jsonb", nullable: false),
                     cache_ttl = table.Column<short>(type: "smallint", nullable: false),
                     priority = table.Column<int>(type: "integer", nullable: false),
@@ -176,6 +229,35 @@ namespace Batch.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "account_cap_pauses",
+                schema: "batch",
+                columns: table => new
+                {
+                    job_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    account_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    needed_usd = table.Column<decimal>(type: "numeric(20,10)", precision: 20, scale: 10, nullable: false),
+                    paused_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_account_cap_pauses", x => x.job_id);
+                    table.ForeignKey(
+                        name: "fk_account_cap_pauses_jobs_job_id",
+                        column: x => x.job_id,
+                        principalSchema: "batch",
+                        principalTable: "jobs",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "fk_account_cap_pauses_provider_accounts_account_id",
+                        column: x => x.account_id,
+                        principalSchema: "batch",
+                        principalTable: "provider_accounts",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "job_input_blocks",
                 schema: "batch",
                 columns: table => new
@@ -223,6 +305,8 @@ namespace Batch.Data.Migrations
                     message_id = table.Column<string>(type: "text", nullable: true),
                     request_id = table.Column<string>(type: "text", nullable: true),
                     response_model = table.Column<string>(type: "text", nullable: true),
+                    model = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    reserved_usd = table.Column<decimal>(type: "numeric(20,10)", precision: 20, scale: 10, nullable: true),
                     latency_ms = table.Column<int>(type: "integer", nullable: true),
                     http_status = table.Column<short>(type: "smallint", nullable: true),
                     error_type = table.Column<string>(type: "text", nullable: true),
@@ -328,11 +412,31 @@ namespace Batch.Data.Migrations
                 });
 
             migrationBuilder.CreateIndex(
+                name: "ix_account_cap_pauses_account_id",
+                schema: "batch",
+                table: "account_cap_pauses",
+                column: "account_id");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_api_keys_key_hash",
                 schema: "batch",
                 table: "api_keys",
                 column: "key_hash",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_cost_rollups_job_id",
+                schema: "batch",
+                table: "cost_rollups",
+                column: "job_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ux_cost_rollups_bucket",
+                schema: "batch",
+                table: "cost_rollups",
+                columns: new[] { "hour", "project", "account_id", "model", "job_id", "price_id" },
+                unique: true)
+                .Annotation("Npgsql:NullsDistinct", false);
 
             migrationBuilder.CreateIndex(
                 name: "ix_job_rows_job_id_custom_id",
@@ -354,6 +458,14 @@ namespace Batch.Data.Migrations
                 table: "job_rows",
                 columns: new[] { "job_id", "seq" },
                 filter: "status = 0");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_job_rows_reserved",
+                schema: "batch",
+                table: "job_rows",
+                column: "job_id",
+                filter: "status = 1 AND reserved_usd IS NOT NULL")
+                .Annotation("Npgsql:IndexInclude", new[] { "reserved_usd" });
 
             migrationBuilder.CreateIndex(
                 name: "ix_job_schedules_project",
@@ -420,7 +532,19 @@ namespace Batch.Data.Migrations
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
+                name: "account_cap_pauses",
+                schema: "batch");
+
+            migrationBuilder.DropTable(
+                name: "account_monthly_spend",
+                schema: "batch");
+
+            migrationBuilder.DropTable(
                 name: "api_keys",
+                schema: "batch");
+
+            migrationBuilder.DropTable(
+                name: "cost_rollups",
                 schema: "batch");
 
             migrationBuilder.DropTable(
