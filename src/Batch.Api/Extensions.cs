@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Batch.Api.Apis;
 using Batch.Api.Authentication;
 using Batch.Api.Jobs;
+using Batch.Api.Reports;
 using Batch.Api.Uploads;
 using Hangfire;
 using Microsoft.AspNetCore.Authentication;
@@ -34,6 +35,8 @@ public static class Extensions
         }.Build());
         services.AddScoped<JobStore>();
         services.AddScoped<JobActions>();
+        services.AddScoped<JobCosts>();
+        services.AddSingleton<CostReports>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
@@ -61,6 +64,7 @@ public static class Extensions
         app.MapAccountsApi();
         app.MapBudgetsApi();
         app.MapSchedulesApi();
+        app.MapReportsApi();
 
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {

@@ -1,10 +1,16 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Batch.Api.Authentication;
 using Batch.Api.Problems;
+using Batch.Api.Reports;
 using Batch.Data;
 using Batch.Data.Entities;
+using Batch.Data.Spending;
+using Batch.Jobs;
+using Hangfire;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace Batch.Api.Apis;
 
@@ -29,28 +35,37 @@ public static partial class AccountsApi
                  "rpm": 500, "input_tpm": 200000, "output_tpm": 40000, "output_budget_mode": "actual_output"}
                 ```
                 Each worker reads the key from its own configuration under `api_key_setting` (environment `Gateway__ApiKey`).
+                `monthly_cost_limit_usd` caps the account's spend per calendar month (UTC); leave it out for none.
                 """);
         api.MapPatch("/{name}", UpdateAsync)
             .WithName("UpdateAccount")
-            .WithSummary("Change an account's URL, key setting, version or limits; fields left out stay as they are.");
+            .WithSummary("Change an account's URL, key setting, version, limits or monthly cost limit; fields left out stay as they are.")
+            .WithDescription(ApiExamples.UpdateAccount);
         return app;
     }
 
+    /// <param name="MonthlyCostLimitUsd">USD per calendar month (UTC): a number sets it, null removes it, absent leaves it.</param>
     public sealed record AccountRequest(
-        string? Name, string? BaseUrl, string? ApiKeySetting, string? ApiVersion, int? Rpm, int? InputTpm, int? OutputTpm, OutputBudgetMode? OutputBudgetMode);
+        string? Name, string? BaseUrl, string? ApiKeySetting, string? ApiVersion, int? Rpm, int? InputTpm, int? OutputTpm, OutputBudgetMode? OutputBudgetMode,
+        JsonElement MonthlyCostLimitUsd = default);
 
+    /// <param name="SpentThisMonthUsd">Recorded cost of the account's rows this calendar month (UTC).</param>
+    /// <param name="ReservedUsd">Worst cases reserved by rows in flight under a spend cap.</param>
     public sealed record AccountResponse(
         Guid Id, string Name, string BaseUrl, string ApiKeySetting, string ApiVersion, int Rpm, int InputTpm, int OutputTpm,
-        OutputBudgetMode OutputBudgetMode, bool IsDefault, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+        OutputBudgetMode OutputBudgetMode, bool IsDefault, decimal? MonthlyCostLimitUsd, decimal SpentThisMonthUsd, decimal ReservedUsd,
+        DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
     {
-        public static AccountResponse From(ProviderAccount a) => new(
-            a.Id, a.Name, a.BaseUrl, a.ApiKeyReference, a.ApiVersion, a.Rpm, a.InputTpm, a.OutputTpm, a.OutputBudgetMode, a.IsDefault, a.CreatedAt, a.UpdatedAt);
+        public static AccountResponse From(ProviderAccount a, AccountSpend spend) => new(
+            a.Id, a.Name, a.BaseUrl, a.ApiKeyReference, a.ApiVersion, a.Rpm, a.InputTpm, a.OutputTpm, a.OutputBudgetMode, a.IsDefault,
+            a.MonthlyCostLimitUsd, spend.SpentThisMonthUsd, spend.ReservedUsd, a.CreatedAt, a.UpdatedAt);
     }
 
-    private static async Task<Ok<List<AccountResponse>>> ListAsync(BatchDbContext db, CancellationToken cancellationToken)
+    private static async Task<Ok<List<AccountResponse>>> ListAsync(BatchDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
         var accounts = await db.ProviderAccounts.AsNoTracking().OrderBy(a => a.Name).ToListAsync(cancellationToken);
-        return TypedResults.Ok(accounts.Select(AccountResponse.From).ToList());
+        var spend = await AccountSpend.ReadAsync(db, null, time.GetUtcNow(), cancellationToken);
+        return TypedResults.Ok(accounts.Select(a => AccountResponse.From(a, spend.GetValueOrDefault(a.Id, AccountSpend.None))).ToList());
     }
 
     private static async Task<Results<Created<AccountResponse>, ProblemHttpResult>> CreateAsync(
@@ -90,20 +105,22 @@ public static partial class AccountsApi
         }
         db.ProviderAccounts.Add(account);
         await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Created($"/api/accounts/{account.Name}", AccountResponse.From(account));
+        return TypedResults.Created($"/api/accounts/{account.Name}", AccountResponse.From(account, AccountSpend.None));
     }
 
     private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> UpdateAsync(
-        string name, AccountRequest request, BatchDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        string name, AccountRequest request, BatchDbContext db, NpgsqlDataSource dataSource, IBackgroundJobClient backgroundJobs, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         var account = await db.ProviderAccounts.SingleOrDefaultAsync(a => a.Name == name, cancellationToken);
         if (account is null)
         {
             return ProblemResults.NotFound("account");
         }
-        if (account.IsDefault)
+        // The monthly cost limit is the one setting of the default account that configuration does not write.
+        if (account.IsDefault && request is not { Name: null, BaseUrl: null, ApiKeySetting: null, ApiVersion: null, Rpm: null, InputTpm: null, OutputTpm: null, OutputBudgetMode: null })
         {
-            return ProblemResults.Conflict("The default account is written from the Anthropic__* settings at every start; change those instead.");
+            return ProblemResults.Conflict("The default account is written from the Anthropic__* settings at every start; change those instead (only monthly_cost_limit_usd can be set here).");
         }
         if (request.Name is not null && request.Name != name)
         {
@@ -114,7 +131,13 @@ public static partial class AccountsApi
             return invalid;
         }
         await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Ok(AccountResponse.From(account));
+        // Jobs paused at the old limit that fit under the new one go on now, not at the workers' next sweep.
+        foreach (var jobId in await AccountCapPauses.ResumeAsync(dataSource, account.Id, cancellationToken))
+        {
+            backgroundJobs.Enqueue<IJobRunner>(BatchQueues.Control, runner => runner.StartAsync(jobId, CancellationToken.None));
+        }
+        var spend = await AccountSpend.ReadAsync(db, account.Id, time.GetUtcNow(), cancellationToken);
+        return TypedResults.Ok(AccountResponse.From(account, spend.GetValueOrDefault(account.Id, AccountSpend.None)));
     }
 
     /// <summary>Copies the given fields onto the account, or answers which one is wrong.</summary>
@@ -155,6 +178,19 @@ public static partial class AccountsApi
         account.InputTpm = request.InputTpm ?? account.InputTpm;
         account.OutputTpm = request.OutputTpm ?? account.OutputTpm;
         account.OutputBudgetMode = request.OutputBudgetMode ?? account.OutputBudgetMode;
+        switch (request.MonthlyCostLimitUsd.ValueKind)
+        {
+            case JsonValueKind.Undefined:
+                break;
+            case JsonValueKind.Null:
+                account.MonthlyCostLimitUsd = null;
+                break;
+            case JsonValueKind.Number when request.MonthlyCostLimitUsd.TryGetDecimal(out var limit) && limit >= 0:
+                account.MonthlyCostLimitUsd = limit;
+                break;
+            default:
+                return ProblemResults.Field("monthly_cost_limit_usd", "A number of USD of 0 or more, or null to remove the limit.");
+        }
         account.UpdatedAt = now;
         return null;
     }

@@ -77,4 +77,50 @@ internal static class ApiExamples
         CSV: the input columns, then output_text, stop_reason, input_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
         cache_read_tokens, output_tokens, cost_usd, error. Cells starting with = + - @ tab or CR get a leading '.
         """;
+
+    public const string CostReport = """
+        `from` / `to`: dates (a `to` date is included) or RFC 3339 times, rounded out to whole UTC hours; this calendar month by
+        default. `group_by`: a comma list of `day`, `hour`, `model`, `project`, `account`, `job` (default `day`). `time_zone`:
+        an IANA id for day boundaries (default UTC). `project`: one project (admin keys; a project key sees its own).
+        `format=csv`: the same columns, one group a line, the total last.
+
+        ```sh
+        curl -H "Authorization: Bearer $KEY" "http://127.0.0.1:5080/api/reports/costs?from=2026-11-01&to=2026-11-30&group_by=day,model&time_zone=Europe/Berlin"
+        ```
+        ```json
+        {"from": "2026-11-01T00:00:00+01:00", "to": "2026-12-01T00:00:00+01:00", "time_zone": "Europe/Berlin", "project": null,
+         "group_by": ["day", "model"],
+         "data": [{"day": "2026-11-24", "model": "claude-sonnet-4-5", "rows": 1000, "requests": 1004, "input_tokens": 25500,
+                   "cache_write_5m_tokens": 1210, "cache_write_1h_tokens": 0, "cache_read_tokens": 1208790, "output_tokens": 9800,
+                   "cost_usd": 0.589, "cache_savings_usd": 3.26, "batch_savings_usd": 0}],
+         "total": {"rows": 1000, "requests": 1004, "input_tokens": 25500, "cache_write_5m_tokens": 1210, "cache_write_1h_tokens": 0,
+                   "cache_read_tokens": 1208790, "output_tokens": 9800, "cost_usd": 0.589, "cache_savings_usd": 3.26, "batch_savings_usd": 0}}
+        ```
+        `rows`: rows recorded; `requests`: attempts sent for them (retries included). `cache_savings_usd`: the cache reads at the
+        uncached input price minus what they cost, minus what the cache writes cost above the uncached input price; negative when a
+        prefix was written more often than read. `batch_savings_usd`: what a discounted tier saved (0 until rows are answered at one).
+        """;
+
+    public const string JobCost = """
+        ```json
+        {"job_id": "0193a5c2-...", "rows": 1000, "requests": 1004,
+         "tokens": {"input": 25500, "cache_write_5m": 1210, "cache_write_1h": 0, "cache_read": 1208790, "output": 9800},
+         "cost_usd": {"input": 0.0765, "cache_write_5m": 0.0045375, "cache_write_1h": 0, "cache_read": 0.362637, "output": 0.147, "total": 0.5906745},
+         "cache_hit_rate": 0.999, "cache_savings_usd": 3.2622, "batch_savings_usd": 0, "max_cost_usd": 5,
+         "prices": [{"id": "5fb1e1a0-...", "model_prefix": "claude-sonnet-4-5", "effective_from": "2025-01-01T00:00:00+00:00",
+                     "input_per_mtok": 3, "cache_write_5m_per_mtok": 3.75, "cache_write_1h_per_mtok": 6, "cache_read_per_mtok": 0.3,
+                     "output_per_mtok": 15, "models": ["claude-sonnet-4-5"]}],
+         "unpriced_models": []}
+        ```
+        `cache_hit_rate`: cache-read tokens over all tokens of cached prefixes (read or written).
+        """;
+
+    public const string UpdateAccount = """
+        ```json
+        {"rpm": 1000, "monthly_cost_limit_usd": 500}
+        ```
+        `monthly_cost_limit_usd` caps what every job on the account spends per calendar month (UTC); `null` removes it. Jobs paused at
+        the limit go on by themselves when it is raised or the month turns. Of the default account only this field can be changed here
+        (the rest comes from the `Anthropic__*` settings).
+        """;
 }

@@ -1,7 +1,9 @@
 using System.Security.Claims;
+using System.Text.Json;
 using Batch.Api.Authentication;
 using Batch.Api.Jobs;
 using Batch.Api.Problems;
+using Batch.Api.Reports;
 using Batch.Api.ResultFiles;
 using Batch.Api.Uploads;
 using Batch.Data.Entities;
@@ -54,6 +56,13 @@ public static class JobsApi
                 ActAsync(id, user, store, actions.RetryFailedAsync, ct))
             .WithName("RetryFailedRows")
             .WithSummary("Send a completed or failed job's failed rows again.");
+        api.MapPatch("/{id:guid}", UpdateAsync)
+            .WithName("UpdateJob")
+            .WithSummary("Set or remove the job's spend cap: {\"max_cost_usd\": 25} or {\"max_cost_usd\": null}. A job paused at its cap goes on once resumed.");
+        api.MapGet("/{id:guid}/cost", GetCostAsync)
+            .WithName("GetJobCost")
+            .WithSummary("The job's tokens and USD by kind, cache hit rate, savings, and the price rows applied.")
+            .WithDescription(ApiExamples.JobCost);
         api.MapDelete("/{id:guid}", DeleteAsync)
             .WithName("DeleteJob")
             .WithSummary("Delete a finished (completed, failed or canceled) job and its rows.");
@@ -108,6 +117,35 @@ public static class JobsApi
         }
         return await store.GetAsync(id, caller, cancellationToken) is { } job ? TypedResults.Ok(job) : ProblemResults.NotFound("job");
     }
+
+    /// <summary><c>max_cost_usd</c>: a number over 0 sets the cap, null removes it.</summary>
+    public sealed record JobUpdateRequest(JsonElement MaxCostUsd);
+
+    private static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> UpdateAsync(
+        Guid id, JobUpdateRequest request, ClaimsPrincipal user, JobActions actions, JobStore store, CancellationToken cancellationToken)
+    {
+        decimal? cap;
+        switch (request.MaxCostUsd.ValueKind)
+        {
+            case JsonValueKind.Null:
+                cap = null;
+                break;
+            case JsonValueKind.Number when request.MaxCostUsd.TryGetDecimal(out var usd) && usd > 0:
+                cap = usd;
+                break;
+            default:
+                return ProblemResults.Field("max_cost_usd", "A number of USD over 0, or null to remove the cap.");
+        }
+        var caller = user.ToCaller();
+        if (!await actions.SetMaxCostAsync(id, caller, cap, cancellationToken))
+        {
+            return ProblemResults.NotFound("job");
+        }
+        return await store.GetAsync(id, caller, cancellationToken) is { } job ? TypedResults.Ok(job) : ProblemResults.NotFound("job");
+    }
+
+    private static async Task<Results<Ok<JobCost>, ProblemHttpResult>> GetCostAsync(Guid id, ClaimsPrincipal user, JobCosts costs, CancellationToken cancellationToken) =>
+        await costs.ReadAsync(id, user.ToCaller(), cancellationToken) is { } cost ? TypedResults.Ok(cost) : ProblemResults.NotFound("job");
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(Guid id, ClaimsPrincipal user, JobActions actions, CancellationToken cancellationToken)
     {

@@ -126,6 +126,19 @@ public sealed class JobActions(NpgsqlDataSource dataSource, IBackgroundJobClient
         }
     }
 
+    /// <summary>Sets (or, with null, removes) the job's spend cap; false when the caller sees no such job.</summary>
+    public async Task<bool> SetMaxCostAsync(Guid id, Caller caller, decimal? maxCostUsd, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand($"UPDATE batch.jobs SET max_cost_usd = @cap, updated_at = @now WHERE {Visible}", connection);
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("admin", caller.IsAdmin);
+        command.Parameters.AddWithValue("project", caller.Project);
+        command.Parameters.AddWithValue("now", time.GetUtcNow());
+        command.Parameters.AddWithValue("cap", NpgsqlTypes.NpgsqlDbType.Numeric, (object?)maxCostUsd ?? DBNull.Value);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
     /// <summary>Lowercase, as the API spells statuses.</summary>
     public static string Name(JobStatus status) => status.ToString().ToLowerInvariant();
 

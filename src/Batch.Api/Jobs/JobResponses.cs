@@ -25,7 +25,10 @@ public sealed record JobTokens(
 
 public sealed record JobProgress(int Done, int Total, double Fraction);
 
-/// <summary>A job's state, counts, usage and cost, read from the job's running totals (never a scan of its rows).</summary>
+/// <summary>
+/// A job's state, counts, usage and cost, read from the job's running totals (never a scan of its rows);
+/// <c>max_cost_usd</c> is its spend cap (null for none), <c>cost_usd</c> what is spent against it.
+/// </summary>
 public sealed record JobResponse(
     Guid Id,
     string Name,
@@ -40,6 +43,7 @@ public sealed record JobResponse(
     JobRowCounts Counts,
     JobTokens Tokens,
     decimal CostUsd,
+    decimal? MaxCostUsd,
     JobProgress Progress,
     double? EstimatedSecondsLeft,
     DateTimeOffset CreatedAt,
@@ -58,6 +62,7 @@ public sealed record JobResponse(
             new JobRowCounts(pending, inFlight, c.SucceededRows, c.FailedRows, c.CanceledRows),
             new JobTokens(c.InputTokens, c.CacheWrite5mTokens, c.CacheWrite1hTokens, c.CacheReadTokens, c.OutputTokens),
             c.CostUsd,
+            job.MaxCostUsd,
             new JobProgress(done, job.RowCount, job.RowCount == 0 ? 0 : Math.Round((double)done / job.RowCount, 4)),
             EstimateSecondsLeft(job, done, now),
             job.CreatedAt, job.StartedAt, job.FinishedAt, job.UpdatedAt,

@@ -5,12 +5,15 @@ namespace Batch.Data.Pricing;
 /// <summary>Where costs are computed: USD = Σ tokens of each kind × that kind's USD per million tokens / 10⁶.</summary>
 public static class CostCalculator
 {
-    public static decimal Cost(ModelPrice price, TokenUsage usage) =>
-        ((usage.Input * price.InputPerMTok)
-        + (usage.CacheWrite5m * price.CacheWrite5mPerMTok)
-        + (usage.CacheWrite1h * price.CacheWrite1hPerMTok)
-        + (usage.CacheRead * price.CacheReadPerMTok)
-        + (usage.Output * price.OutputPerMTok)) / 1_000_000m;
+    public static decimal Cost(ModelPrice price, TokenUsage usage) => ByKind(price, usage).Total;
+
+    /// <summary>The cost of each kind of token on its own, in USD.</summary>
+    public static CostByKind ByKind(ModelPrice price, TokenUsage usage) => new(
+        usage.Input * price.InputPerMTok / 1_000_000m,
+        usage.CacheWrite5m * price.CacheWrite5mPerMTok / 1_000_000m,
+        usage.CacheWrite1h * price.CacheWrite1hPerMTok / 1_000_000m,
+        usage.CacheRead * price.CacheReadPerMTok / 1_000_000m,
+        usage.Output * price.OutputPerMTok / 1_000_000m);
 
     /// <summary>
     /// What the cache saved: the reads at the uncached input price minus what they cost, minus what the writes cost
