@@ -2,9 +2,12 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Batch.Api.Apis;
 using Batch.Api.Authentication;
+using Batch.Api.Estimates;
 using Batch.Api.Jobs;
 using Batch.Api.Reports;
 using Batch.Api.Uploads;
+using Batch.Budgets;
+using Batch.Messages;
 using Hangfire;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
@@ -36,6 +39,12 @@ public static class Extensions
         services.AddScoped<JobStore>();
         services.AddScoped<JobActions>();
         services.AddScoped<JobCosts>();
+        // Estimates count tokens with the provider's count_tokens, under the accounts' shared budgets.
+        builder.AddBatchMessages();
+        builder.AddBatchBudgets();
+        services.Configure<EstimateOptions>(builder.Configuration.GetSection(EstimateOptions.Section));
+        services.AddSingleton<TokenCounter>();
+        services.AddScoped<JobEstimator>();
         services.AddSingleton<CostReports>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);

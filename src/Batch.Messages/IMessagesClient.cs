@@ -10,4 +10,10 @@ namespace Batch.Messages;
 public interface IMessagesClient
 {
     Task<MessagesAttempt> SendAsync(MessagesAccount account, JsonObject body, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// One <c>POST /v1/messages/count_tokens</c> attempt (the body without <c>max_tokens</c>), classified the same way;
+    /// on success <see cref="MessagesAttempt.CountedInputTokens"/> holds the count. A gateway without the endpoint answers 404.
+    /// </summary>
+    Task<MessagesAttempt> CountTokensAsync(MessagesAccount account, JsonObject body, CancellationToken cancellationToken);
 }

@@ -13,6 +13,9 @@ public sealed record MessagesAttempt
     public TimeSpan Latency { get; init; }
 
     public MessageResponse? Message { get; init; }
+
+    /// <summary>The input tokens a successful <c>count_tokens</c> attempt counted.</summary>
+    public int? CountedInputTokens { get; init; }
     public ApiError? Error { get; init; }
 
     /// <summary>The rate-limit headers of this response, 429s included, for the budget layer.</summary>

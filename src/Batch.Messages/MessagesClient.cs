@@ -14,10 +14,22 @@ internal sealed class MessagesClient(IHttpClientFactory clients, TimeProvider ti
     private const string ModernVersion = "2026-10-21";
     private static readonly MediaTypeHeaderValue Json = new("application/json");
 
-    public async Task<MessagesAttempt> SendAsync(MessagesAccount account, JsonObject body, CancellationToken cancellationToken)
+    public Task<MessagesAttempt> SendAsync(MessagesAccount account, JsonObject body, CancellationToken cancellationToken) =>
+        PostAsync(account, "v1/messages", body, static (attempt, bytes) => ResponseParser.ParseMessage(bytes) is { } message
+            ? attempt with { Outcome = AttemptOutcome.Succeeded, Message = message }
+            : null, cancellationToken);
+
+    public Task<MessagesAttempt> CountTokensAsync(MessagesAccount account, JsonObject body, CancellationToken cancellationToken) =>
+        PostAsync(account, "v1/messages/count_tokens", body, static (attempt, bytes) => ResponseParser.ParseInputTokens(bytes) is { } tokens
+            ? attempt with { Outcome = AttemptOutcome.Succeeded, CountedInputTokens = tokens }
+            : null, cancellationToken);
+
+    /// <param name="readSuccess">The attempt completed from a 2xx body; null when the body is not what the endpoint answers.</param>
+    private async Task<MessagesAttempt> PostAsync(
+        MessagesAccount account, string path, JsonObject body, Func<MessagesAttempt, byte[], MessagesAttempt?> readSuccess, CancellationToken cancellationToken)
     {
         var client = clients.CreateClient(MessagesHttpClients.NameOf(account.Id));
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(account.BaseUrl, "v1/messages"));
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(account.BaseUrl, path));
         request.Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body)) { Headers = { ContentType = Json } };
         request.Headers.TryAddWithoutValidation("anthropic-version", account.ApiVersion);
         if (account.ApiVersion == ModernVersion)
@@ -34,7 +46,7 @@ internal sealed class MessagesClient(IHttpClientFactory clients, TimeProvider ti
         {
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-            return Read(response, bytes, Stopwatch.GetElapsedTime(started));
+            return Read(response, bytes, Stopwatch.GetElapsedTime(started), readSuccess);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -50,7 +62,7 @@ internal sealed class MessagesClient(IHttpClientFactory clients, TimeProvider ti
         }
     }
 
-    private MessagesAttempt Read(HttpResponseMessage response, byte[] body, TimeSpan latency)
+    private MessagesAttempt Read(HttpResponseMessage response, byte[] body, TimeSpan latency, Func<MessagesAttempt, byte[], MessagesAttempt?> readSuccess)
     {
         var now = time.GetUtcNow();
         var status = (int)response.StatusCode;
@@ -68,9 +80,8 @@ internal sealed class MessagesClient(IHttpClientFactory clients, TimeProvider ti
         };
         if (response.IsSuccessStatusCode)
         {
-            return ResponseParser.ParseMessage(body) is { } message
-                ? attempt with { Outcome = AttemptOutcome.Succeeded, Message = message }
-                : attempt with { Error = new ApiError("malformed_response", $"HTTP {status} with a body that is not a Messages response") };
+            return readSuccess(attempt, body)
+                ?? attempt with { Error = new ApiError("malformed_response", $"HTTP {status} with a body that is not a Messages response") };
         }
         var error = ResponseParser.ParseError(status, body);
         return attempt with { Outcome = AttemptClassifier.Classify(status, error, shouldRetry), Error = error };

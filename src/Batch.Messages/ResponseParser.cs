@@ -44,6 +44,24 @@ public static class ResponseParser
         }
     }
 
+    /// <summary>The <c>input_tokens</c> of a <c>count_tokens</c> answer; null when the body has none.</summary>
+    public static int? ParseInputTokens(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            using var document = JsonDocument.ParseValue(ref reader);
+            return document.RootElement is { ValueKind: JsonValueKind.Object } root
+                && root.TryGetProperty("input_tokens", out var tokens) && tokens.TryGetInt32(out var count) && count >= 0
+                ? count
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The error of a non-2xx answer; falls back to the status and a short piece of the body when it is not Anthropic's shape.</summary>
     public static ApiError ParseError(int status, ReadOnlySpan<byte> body)
     {

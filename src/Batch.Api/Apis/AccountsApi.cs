@@ -44,10 +44,12 @@ public static partial class AccountsApi
         return app;
     }
 
-    /// <param name="MonthlyCostLimitUsd">USD per calendar month (UTC): a number sets it, null removes it, absent leaves it.</param>
     public sealed record AccountRequest(
-        string? Name, string? BaseUrl, string? ApiKeySetting, string? ApiVersion, int? Rpm, int? InputTpm, int? OutputTpm, OutputBudgetMode? OutputBudgetMode,
-        JsonElement MonthlyCostLimitUsd = default);
+        string? Name, string? BaseUrl, string? ApiKeySetting, string? ApiVersion, int? Rpm, int? InputTpm, int? OutputTpm, OutputBudgetMode? OutputBudgetMode)
+    {
+        /// <summary>USD per calendar month (UTC): a number sets the limit, null removes it, absent leaves it.</summary>
+        public JsonElement MonthlyCostLimitUsd { get; init; }
+    }
 
     /// <param name="SpentThisMonthUsd">Recorded cost of the account's rows this calendar month (UTC).</param>
     /// <param name="ReservedUsd">Worst cases reserved by rows in flight under a spend cap.</param>

@@ -123,4 +123,25 @@ internal static class ApiExamples
         the limit go on by themselves when it is raised or the month turns. Of the default account only this field can be changed here
         (the rest comes from the `Anthropic__*` settings).
         """;
+
+    public const string EstimateJob = """
+        The same multipart parts as `POST /api/jobs` (`spec` first, then `file`), read by the same parser with the same errors;
+        nothing is stored. Input tokens come from the account's `count_tokens` (the shared prefix and a sample of
+        `Batch:Estimates:SampleRows` rows, scaled to the rest by characters), or from characters when the account has no
+        `count_tokens` (a 404 from a gateway) or the API has no key for it: `token_counting` says which.
+
+        ```sh
+        curl -H "Authorization: Bearer $KEY" -F spec=@reviews.spec.json -F file=@reviews.csv http://127.0.0.1:5080/api/jobs/estimate
+        ```
+        ```json
+        {"rows": 1000, "model": "claude-sonnet-4-5", "shared_prefix_tokens": 1210, "input_tokens": 25500, "cache_write_tokens": 1210,
+         "cache_read_tokens": 1208790, "output_tokens": {"expected": 9800, "max": 32000},
+         "cost_usd": {"low": 0.4445, "expected": 0.5906745, "high": 0.9545}, "cost_without_cache_usd": 4.0500,
+         "binding_limit": "rpm", "minutes_at_budget": 20.6, "token_counting": "count_tokens",
+         "notes": ["Expected output is the average of 2000 earlier rows with the same model, system prompt and template: 9.8 tokens a row."]}
+        ```
+        `low` assumes one output token a row and a warm cache; `high` max_tokens on every row and a cache write per cache lifetime
+        the job spans at its budget. `minutes_at_budget` is the time at the account's limits for the model's class; `binding_limit`
+        names the limit that binds.
+        """;
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using Batch.Api.Authentication;
+using Batch.Api.Estimates;
 using Batch.Api.Jobs;
 using Batch.Api.Problems;
 using Batch.Api.Reports;
@@ -27,6 +28,16 @@ public static class JobsApi
             .Accepts<JobUploadForm>("multipart/form-data")
             .Produces<JobCreated>(StatusCodes.Status201Created)
             .Produces<JobCreated>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        api.MapPost("/estimate", EstimateAsync)
+            .WithName("EstimateJob")
+            .WithSummary("The same upload as POST /api/jobs, stored nowhere: tokens, cost range, budget-bound minutes. POST /api/jobs?dry_run=true answers the same.")
+            .WithDescription(ApiExamples.EstimateJob)
+            .Accepts<JobUploadForm>("multipart/form-data")
+            .Produces<JobEstimate>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
@@ -77,8 +88,13 @@ public static class JobsApi
         return app;
     }
 
-    private static Task<IResult> UploadAsync(HttpRequest request, ClaimsPrincipal user, JobUploader uploader, CancellationToken cancellationToken) =>
-        uploader.UploadAsync(request, user.ToCaller(), cancellationToken);
+    private static Task<IResult> UploadAsync(
+        HttpRequest request, ClaimsPrincipal user, JobUploader uploader, JobEstimator estimator, CancellationToken cancellationToken,
+        [FromQuery(Name = "dry_run")] bool dryRun = false) =>
+        dryRun ? uploader.EstimateAsync(request, user.ToCaller(), estimator, cancellationToken) : uploader.UploadAsync(request, user.ToCaller(), cancellationToken);
+
+    private static Task<IResult> EstimateAsync(HttpRequest request, ClaimsPrincipal user, JobUploader uploader, JobEstimator estimator, CancellationToken cancellationToken) =>
+        uploader.EstimateAsync(request, user.ToCaller(), estimator, cancellationToken);
 
     private static async Task<Results<Ok<JobList>, ProblemHttpResult>> ListAsync(
         ClaimsPrincipal user, JobStore store, CancellationToken cancellationToken, string? status = null, int limit = JobStore.DefaultPageSize, Guid? after = null)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Batch.Api.Authentication;
+using Batch.Api.Estimates;
 using Batch.Api.Jobs;
 using Batch.Api.Problems;
 using Batch.Data;
@@ -39,11 +40,18 @@ public sealed partial class JobUploader(
 
     private readonly UploadOptions _limits = options.Value;
 
-    public async Task<IResult> UploadAsync(HttpRequest request, Caller caller, CancellationToken cancellationToken)
+    public Task<IResult> UploadAsync(HttpRequest request, Caller caller, CancellationToken cancellationToken) =>
+        ReadAsync(request, caller, estimator: null, cancellationToken);
+
+    /// <summary>Reads the same multipart upload with the same checks and errors, stores nothing, and answers what the job would cost.</summary>
+    public Task<IResult> EstimateAsync(HttpRequest request, Caller caller, JobEstimator estimator, CancellationToken cancellationToken) =>
+        ReadAsync(request, caller, estimator, cancellationToken);
+
+    private async Task<IResult> ReadAsync(HttpRequest request, Caller caller, JobEstimator? estimator, CancellationToken cancellationToken)
     {
         try
         {
-            return await ReadPartsAsync(request, caller, cancellationToken);
+            return await ReadPartsAsync(request, caller, estimator, cancellationToken);
         }
         catch (UploadRejectedException rejected)
         {
@@ -61,7 +69,8 @@ public sealed partial class JobUploader(
         }
     }
 
-    private async Task<IResult> ReadPartsAsync(HttpRequest request, Caller caller, CancellationToken cancellationToken)
+    /// <param name="estimator">Null to store the job; otherwise the file goes to the estimator and nothing is stored.</param>
+    private async Task<IResult> ReadPartsAsync(HttpRequest request, Caller caller, JobEstimator? estimator, CancellationToken cancellationToken)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
             || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
@@ -81,7 +90,7 @@ public sealed partial class JobUploader(
         {
             return ProblemResults.Field(IdempotencyKeyHeader, $"At most {MaxIdempotencyKeyLength} characters.", StatusCodes.Status400BadRequest);
         }
-        var key = idempotencyKey.Length == 0 ? null : idempotencyKey;
+        var key = idempotencyKey.Length == 0 || estimator is not null ? null : idempotencyKey;
         if (key is not null && await FindByIdempotencyKeyAsync(caller.Project, key, cancellationToken) is { } earlier)
         {
             return TypedResults.Ok(earlier);
@@ -120,7 +129,9 @@ public sealed partial class JobUploader(
                     }
                     await using (var file = await UploadFile.OpenAsync(section, disposition, _limits, cancellationToken))
                     {
-                        return await StoreAsync(spec, accountId, file, caller, key, cancellationToken);
+                        return estimator is null
+                            ? await StoreAsync(spec, accountId, file, caller, key, cancellationToken)
+                            : await EstimateFileAsync(spec, accountId, file, caller, estimator, cancellationToken);
                     }
                 default:
                     throw new UploadRejectedException($"Unexpected part '{name}': send a part 'spec' (JSON) and a part 'file' (CSV or JSONL).");
@@ -133,13 +144,9 @@ public sealed partial class JobUploader(
     {
         var started = Stopwatch.GetTimestamp();
         var errors = new UploadErrors(_limits.MaxErrors);
-        if (file.Format == UploadFormat.Csv)
+        if (CheckSpecForFile(spec, file, errors) is { } invalidSpec)
         {
-            RequireTemplateFields(spec, errors);
-            if (errors.Any)
-            {
-                return ProblemResults.WithErrors(StatusCodes.Status422UnprocessableEntity, "The spec is not valid", errors.Reported, errors.Count);
-            }
+            return invalidSpec;
         }
 
         var jobId = Guid.CreateVersion7();
@@ -173,22 +180,78 @@ public sealed partial class JobUploader(
             return TypedResults.Ok(await FindByIdempotencyKeyAsync(caller.Project, idempotencyKey!, cancellationToken));
         }
 
+        await using var copy = await RowBlockWriter.StartAsync(connection, jobId, cancellationToken);
+        var parsed = await ParseRowsAsync(spec, file, errors, (_, customId, input, token) => copy.WriteAsync(customId, input.Span, token), cancellationToken);
+        if (errors.Any)
+        {
+            return ProblemResults.FromUploadErrors(errors);
+        }
+
+        await copy.CompleteAsync(cancellationToken);
+
+        job.RowCount = copy.Rows;
+        job.RowFormat = parsed.Format;
+        job.Model = parsed.Model;
+        job.Columns = parsed.Columns;
+        await FinishJobAsync(connection, job, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+
+        backgroundJobs.Create<IJobRunner>(runner => runner.StartAsync(jobId, CancellationToken.None), new EnqueuedState(BatchQueues.Control));
+        LogJobCreated(logger, jobId, job.RowCount, file.Counted.BytesRead, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return TypedResults.Created(JobLinks.For(jobId).Self, new JobCreated(jobId, job.RowCount, job.Status, JobLinks.For(jobId)));
+    }
+
+    private async Task<IResult> EstimateFileAsync(JobSpec spec, Guid accountId, UploadFile file, Caller caller, JobEstimator estimator, CancellationToken cancellationToken)
+    {
+        var errors = new UploadErrors(_limits.MaxErrors);
+        if (CheckSpecForFile(spec, file, errors) is { } invalidSpec)
+        {
+            return invalidSpec;
+        }
+        var rows = estimator.StartCounting(spec);
+        var parsed = await ParseRowsAsync(spec, file, errors, rows.AddAsync, cancellationToken);
+        if (errors.Any)
+        {
+            return ProblemResults.FromUploadErrors(errors);
+        }
+        return TypedResults.Ok(await estimator.EstimateAsync(spec, accountId, parsed, rows, caller, cancellationToken));
+    }
+
+    /// <summary>The spec's fields a CSV file needs (JSONL files are checked once their shape is known); a 422 when some are missing.</summary>
+    private static IResult? CheckSpecForFile(JobSpec spec, UploadFile file, UploadErrors errors)
+    {
+        if (file.Format == UploadFormat.Csv)
+        {
+            RequireTemplateFields(spec, errors);
+        }
+        return errors.Any
+            ? ProblemResults.WithErrors(StatusCodes.Status422UnprocessableEntity, "The spec is not valid", errors.Reported, errors.Count)
+            : null;
+    }
+
+    /// <summary>
+    /// The one parsing pipeline of an upload: reads the file as it streams in, checks every row and hands each valid row
+    /// (while the file has no error) to <paramref name="write"/> with the rows' shape: the block writer to store it, or an
+    /// estimate to count it. Errors are added to <paramref name="errors"/>.
+    /// </summary>
+    private async Task<ParsedFile> ParseRowsAsync(
+        JobSpec spec, UploadFile file, UploadErrors errors, Func<RowFormat, string, ReadOnlyMemory<byte>, CancellationToken, Task> write, CancellationToken cancellationToken)
+    {
         var csv = new CsvRowReader(_limits, errors);
         var jsonl = new JsonlRowReader(_limits, errors, spec);
         var rows = file.Format == UploadFormat.Csv
             ? csv.ReadAsync(file.Reader.AsStream(), spec.CsvDelimiter?[0] ?? file.DefaultDelimiter, spec.Placeholders, cancellationToken)
             : jsonl.ReadAsync(file.Reader, cancellationToken);
         var customIds = new CustomIds(errors);
-        await using var copy = await RowBlockWriter.StartAsync(connection, jobId, cancellationToken);
+        long rowNumber = 0;
         try
         {
-            long rowNumber = 0;
             await foreach (var row in rows)
             {
                 var customId = customIds.Resolve(row.Line, ++rowNumber, row.CustomId, fileMayMixIds: file.Format == UploadFormat.Jsonl);
                 if (!errors.Any)
                 {
-                    await copy.WriteAsync(customId, row.Input.Span, cancellationToken);
+                    await write(file.Format == UploadFormat.Csv ? RowFormat.CsvTemplate : jsonl.Format!.Value, customId, row.Input, cancellationToken);
                 }
                 if (errors.IsFull)
                 {
@@ -205,34 +268,20 @@ public sealed partial class JobUploader(
             errors.Add(UploadError.ForField("file", $"The gzip data is corrupt: {corrupt.Message}"));
         }
 
-        if (file.Format == UploadFormat.Jsonl)
+        if (file.Format == UploadFormat.Csv)
         {
-            job.RowFormat = jsonl.Format ?? RowFormat.JsonlTemplate;
-            job.Model = spec.Model ?? jsonl.FirstModel ?? "";
-            if (job.RowFormat == RowFormat.JsonlParams && spec.Template is not null)
-            {
-                errors.ForField("spec.template", "The file holds {\"custom_id\", \"params\"} lines, which carry their own messages; remove the template.");
-            }
-            else if (job.RowFormat == RowFormat.JsonlTemplate && jsonl.Format is not null)
-            {
-                RequireTemplateFields(spec, errors);
-            }
+            return new ParsedFile(rowNumber, RowFormat.CsvTemplate, spec.Model ?? "", csv.Columns);
         }
-        if (errors.Any)
+        var format = jsonl.Format ?? RowFormat.JsonlTemplate;
+        if (format == RowFormat.JsonlParams && spec.Template is not null)
         {
-            return ProblemResults.FromUploadErrors(errors);
+            errors.ForField("spec.template", "The file holds {\"custom_id\", \"params\"} lines, which carry their own messages; remove the template.");
         }
-
-        await copy.CompleteAsync(cancellationToken);
-
-        job.RowCount = copy.Rows;
-        job.Columns = file.Format == UploadFormat.Csv ? csv.Columns : [.. jsonl.Columns];
-        await FinishJobAsync(connection, job, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-
-        backgroundJobs.Create<IJobRunner>(runner => runner.StartAsync(jobId, CancellationToken.None), new EnqueuedState(BatchQueues.Control));
-        LogJobCreated(logger, jobId, job.RowCount, file.Counted.BytesRead, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return TypedResults.Created(JobLinks.For(jobId).Self, new JobCreated(jobId, job.RowCount, job.Status, JobLinks.For(jobId)));
+        else if (format == RowFormat.JsonlTemplate && jsonl.Format is not null)
+        {
+            RequireTemplateFields(spec, errors);
+        }
+        return new ParsedFile(rowNumber, format, spec.Model ?? jsonl.FirstModel ?? "", [.. jsonl.Columns]);
     }
 
     private static void RequireTemplateFields(JobSpec spec, UploadErrors errors)

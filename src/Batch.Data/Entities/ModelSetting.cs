@@ -11,4 +11,22 @@ public class ModelSetting
     public required string ModelClass { get; set; }
     public int MinCacheableTokens { get; set; }
     public bool CacheReadsCountTowardInputTpm { get; set; }
+
+    /// <summary>The setting of <paramref name="model"/>: its exact name first, then the longest prefix; null when none matches.</summary>
+    public static ModelSetting? For(IEnumerable<ModelSetting> settings, string model)
+    {
+        ModelSetting? best = null;
+        foreach (var setting in settings)
+        {
+            if (setting.ModelPrefix == model)
+            {
+                return setting;
+            }
+            if (model.StartsWith(setting.ModelPrefix, StringComparison.Ordinal) && setting.ModelPrefix.Length > (best?.ModelPrefix.Length ?? -1))
+            {
+                best = setting;
+            }
+        }
+        return best;
+    }
 }

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Batch.Data.Entities;
 using Batch.Data.Pricing;
-using Batch.Worker.Requests;
+using Batch.Data.Rows;
 
 namespace Batch.Worker.Execution;
 

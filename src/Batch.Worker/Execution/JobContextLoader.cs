@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Batch.Data;
 using Batch.Data.Entities;
 using Batch.Data.Pricing;
-using Batch.Worker.Requests;
+using Batch.Data.Rows;
 using Microsoft.EntityFrameworkCore;
 
 namespace Batch.Worker.Execution;
@@ -57,8 +57,7 @@ internal sealed class JobContextLoader(BatchDbContext db, RowStore store)
         }
 
         var settings = await db.ModelSettings.AsNoTracking().ToListAsync(cancellationToken);
-        var setting = settings.FirstOrDefault(s => s.ModelPrefix == job.Model)
-            ?? settings.Where(s => job.Model.StartsWith(s.ModelPrefix, StringComparison.Ordinal)).MaxBy(s => s.ModelPrefix.Length);
+        var setting = ModelSetting.For(settings, job.Model);
         var prices = await PriceBook.LoadAsync(db, cancellationToken);
 
         return new JobContext(

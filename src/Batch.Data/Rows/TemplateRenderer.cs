@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace Batch.Worker.Requests;
+namespace Batch.Data.Rows;
 
 /// <summary>
 /// Fills a job's user template from one row: <c>{{column}}</c> (spaces inside the braces allowed) becomes the
