@@ -1,0 +1,2 @@
+// Worker hosts and worker processes are heavy on a 2-core machine and on the shared test server's connections: one class at a time.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]

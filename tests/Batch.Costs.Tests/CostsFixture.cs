@@ -1,0 +1,50 @@
+using System.Net.Http.Json;
+using Batch.Api.Tests;
+using Batch.Simulator;
+using Batch.Testing;
+using Batch.Worker.Tests;
+using Microsoft.Extensions.Hosting;
+
+namespace Batch.Costs.Tests;
+
+/// <summary>
+/// A real API and an in-process worker over a database of their own, with the default account at a simulator (no rate
+/// limits, small latency), so jobs uploaded through the API run and estimates can call count_tokens.
+/// </summary>
+public sealed class CostsFixture : IAsyncLifetime
+{
+    public PostgresDatabase Database { get; } = new();
+
+    public SimulatorServer Simulator { get; private set; } = null!;
+
+    public RunningApi Api { get; private set; } = null!;
+
+    public IHost Worker { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await Database.InitializeAsync();
+        Simulator = await WorkerTestKit.StartSimulatorAsync();
+        var settings = WorkerTestKit.Settings(Database, Simulator, new() { ["Batch:Estimates:SampleRows"] = "10" });
+        Api = await TestHosts.StartApiAsync(Database.ConnectionString, settings);
+        Worker = await TestHosts.StartWorkerAsync(Database.ConnectionString, settings);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Worker.StopAsync();
+        Worker.Dispose();
+        await Api.DisposeAsync();
+        await Simulator.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+
+    /// <summary>A key of its own project, made through the API.</summary>
+    public async Task<HttpClient> ProjectClientAsync(string project)
+    {
+        using var admin = Api.CreateClient();
+        using var created = await admin.PostAsJsonAsync(new Uri("/api/keys", UriKind.Relative), new { project, name = "costs tests" });
+        created.EnsureSuccessStatusCode();
+        return Api.CreateClient((await Uploads.JsonAsync(created)).GetProperty("key").GetString());
+    }
+}
