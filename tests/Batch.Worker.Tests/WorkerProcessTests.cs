@@ -1,10 +1,6 @@
 using Batch.Data.Entities;
-using Batch.Jobs;
 using Batch.Simulator;
 using Batch.Testing;
-using Hangfire;
-using Hangfire.PostgreSql;
-using Hangfire.PostgreSql.Factories;
 using static Batch.Worker.Tests.WorkerTestKit;
 
 namespace Batch.Worker.Tests;
@@ -23,7 +19,7 @@ public class WorkerProcessTests(PostgresDatabase database) : IClassFixture<Postg
         // Stored as uploads store rows: in blocks, expanded by whichever worker runs short of rows.
         var jobId = await CreateTemplateJobAsync(database, rows, systemPrompt: null, blockRows: 50);
 
-        Enqueue(jobId);
+        EnqueueStart(database, jobId);
         await WaitUntilAsync(async () => (await ReadJobAsync(database, jobId)).Counters.SucceededRows >= 100, TimeSpan.FromSeconds(60), () => "100 rows");
         first.Kill();
         var heldAtKill = await ScalarAsync(database, "SELECT count(*) FROM batch.job_rows WHERE job_id = $1 AND status = 1", jobId);
@@ -63,7 +59,7 @@ public class WorkerProcessTests(PostgresDatabase database) : IClassFixture<Postg
         // In blocks of 25 rows, so the two processes also race to expand them; each row must still be sent once.
         var jobId = await CreateTemplateJobAsync(database, rows, systemPrompt: null, blockRows: 25);
 
-        Enqueue(jobId);
+        EnqueueStart(database, jobId);
         var job = await WaitForStatusAsync(database, jobId, JobStatus.Completed, TimeSpan.FromSeconds(90));
         await Task.WhenAll(first.StopAsync(), second.StopAsync());
 
@@ -73,15 +69,5 @@ public class WorkerProcessTests(PostgresDatabase database) : IClassFixture<Postg
         Assert.Equal(rows, first.RecordedRows + second.RecordedRows);
         Assert.All(Enumerable.Range(1, rows), seq => Assert.Equal(new PromptCounts(1, 1), stats.Prompts[SimulatorStatsSnapshot.PromptKeyOf(PromptOf(seq))]));
         Assert.Equal(0, await ScalarAsync(database, "SELECT count(*) FROM batch.job_input_blocks WHERE job_id = $1", jobId));
-    }
-
-    /// <summary>Enqueues the job's start through Hangfire's storage, as the API does.</summary>
-    private void Enqueue(Guid jobId)
-    {
-        // Hangfire's log provider is process-wide; an in-process host of an earlier test may have left a disposed one behind.
-        Hangfire.Logging.LogProvider.SetCurrentLogProvider(null);
-        var options = new PostgreSqlStorageOptions { SchemaName = PostgresServer.HangfireSchema, PrepareSchemaIfNecessary = false };
-        var storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(database.ConnectionString, options), options);
-        new BackgroundJobClient(storage).Enqueue<IJobRunner>(BatchQueues.Control, runner => runner.StartAsync(jobId, CancellationToken.None));
     }
 }

@@ -6,6 +6,8 @@ using Batch.Jobs;
 using Batch.Simulator;
 using Batch.Testing;
 using Hangfire;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -140,6 +142,16 @@ internal static class WorkerTestKit
     public static void EnqueueStart(IHost host, Guid jobId) =>
         host.Services.GetRequiredService<IBackgroundJobClient>()
             .Enqueue<IJobRunner>(BatchQueues.Control, runner => runner.StartAsync(jobId, CancellationToken.None));
+
+    /// <summary>Enqueues the job's start through Hangfire's storage, as the API does, for worker processes to run.</summary>
+    public static void EnqueueStart(PostgresDatabase database, Guid jobId)
+    {
+        // Hangfire's log provider is process-wide; an in-process host of an earlier test may have left a disposed one behind.
+        Hangfire.Logging.LogProvider.SetCurrentLogProvider(null);
+        var options = new PostgreSqlStorageOptions { SchemaName = PostgresServer.HangfireSchema, PrepareSchemaIfNecessary = false };
+        var storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(database.ConnectionString, options), options);
+        new BackgroundJobClient(storage).Enqueue<IJobRunner>(BatchQueues.Control, runner => runner.StartAsync(jobId, CancellationToken.None));
+    }
 
     public static async Task<Job> ReadJobAsync(PostgresDatabase database, Guid jobId)
     {

@@ -1,0 +1,104 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace Batch.Api.Tests;
+
+/// <summary>
+/// An estimate reads the upload with the upload's own parser: every bad file, bad spec and bad request it is sent
+/// answers exactly what <c>POST /api/jobs</c> answers (status, title and errors), whether sent to
+/// <c>/api/jobs/estimate</c> or as <c>POST /api/jobs?dry_run=true</c>; and it stores nothing.
+/// </summary>
+public class EstimateErrorTests(SmallLimitsApiFixture fixture) : IClassFixture<SmallLimitsApiFixture>
+{
+    public static TheoryData<string> Files => [.. BadFileCorpusTests.Cases.Select(c => (string)c[0])];
+
+    [Theory]
+    [MemberData(nameof(Files))]
+    public async Task A_bad_file_gets_the_uploads_errors(string file)
+    {
+        var spec = file.StartsWith("params-", StringComparison.Ordinal) ? Uploads.ParamsSpec : Uploads.TemplateSpec;
+        var contentType = Path.GetExtension(file) switch
+        {
+            ".csv" => "text/csv",
+            ".jsonl" => "application/jsonl",
+            _ => null,
+        };
+        await AssertSameAnswersAsync(spec, await File.ReadAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "Corpus", file)), file, contentType);
+    }
+
+    [Theory]
+    [InlineData("""{"model": "claude-haiku-4-5", "template": "Summarise: {{text}}", "max_tokens": 0}""")]
+    [InlineData("""{"model": "claude-haiku-4-5", "template": "Summarise: {{text}}", "max_tokens": 16, "max_cost_usd": -1}""")]
+    [InlineData("""{"model": "claude-haiku-4-5", "template": "Summarise: {{text}}", "max_tokens": 16, "temprature": 1}""")]
+    [InlineData("""{"model": "claude-haiku-4-5", "max_tokens": 16}""")]
+    [InlineData("""{"model": "claude-haiku-4-5", "template": "Summarise: {{text}}", "max_tokens": 16, "account": "nobody"}""")]
+    [InlineData("""not json""")]
+    public async Task A_bad_spec_gets_the_uploads_errors(string spec) =>
+        await AssertSameAnswersAsync(spec, Encoding.UTF8.GetBytes(Uploads.Csv(3)), "rows.csv", "text/csv");
+
+    [Fact]
+    public async Task A_file_over_the_limit_gets_the_uploads_413() =>
+        await AssertSameAnswersAsync(Uploads.TemplateSpec, Encoding.UTF8.GetBytes(Uploads.Csv(SmallLimitsApiFixture.MaxFileBytes / 10, i => $"row number {i} with some text")), "big.csv", "text/csv");
+
+    [Fact]
+    public async Task A_request_without_the_file_part_gets_the_uploads_400()
+    {
+        using var client = fixture.Api.CreateClient();
+        var answers = new List<string>();
+        foreach (var url in new[] { "/api/jobs", "/api/jobs/estimate", "/api/jobs?dry_run=true" })
+        {
+            using var form = new MultipartFormDataContent { { new StringContent(Uploads.TemplateSpec, Encoding.UTF8, "application/json"), "spec" } };
+            using var response = await client.PostAsync(new Uri(url, UriKind.Relative), form);
+            answers.Add($"{(int)response.StatusCode} {Essence(await Uploads.JsonAsync(response))}");
+        }
+        Assert.Equal(answers[0], answers[1]);
+        Assert.Equal(answers[0], answers[2]);
+        Assert.StartsWith("400 ", answers[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_good_file_is_estimated_and_not_stored()
+    {
+        using var client = fixture.Api.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/jobs/estimate", UriKind.Relative))
+        {
+            Content = Uploads.Form(Uploads.TemplateSpec, Encoding.UTF8.GetBytes(Uploads.Csv(7)), "rows.csv", "text/csv"),
+        };
+        using var response = await client.SendAsync(request);
+
+        var estimate = await Uploads.JsonAsync(response);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(7, estimate.GetProperty("rows").GetInt64());
+        // This API has no key for its default account: characters, and a note that says why.
+        Assert.Equal("estimated", estimate.GetProperty("token_counting").GetString());
+        Assert.Contains(estimate.GetProperty("notes").EnumerateArray(), n => n.GetString()!.Contains("Anthropic:ApiKey", StringComparison.Ordinal));
+        await AssertNoTraceAsync();
+    }
+
+    private async Task AssertSameAnswersAsync(string spec, byte[] file, string fileName, string? contentType)
+    {
+        using var client = fixture.Api.CreateClient();
+        var answers = new List<string>();
+        foreach (var url in new[] { "/api/jobs", "/api/jobs/estimate", "/api/jobs?dry_run=true" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(url, UriKind.Relative)) { Content = Uploads.Form(spec, file, fileName, contentType) };
+            using var response = await client.SendAsync(request);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            answers.Add($"{(int)response.StatusCode} {Essence(await Uploads.JsonAsync(response))}");
+        }
+        Assert.Equal(answers[0], answers[1]);
+        Assert.Equal(answers[0], answers[2]);
+        await AssertNoTraceAsync();
+    }
+
+    /// <summary>The problem without what differs per request (its trace id).</summary>
+    private static string Essence(JsonElement problem) =>
+        string.Join(' ', problem.EnumerateObject().Where(p => p.Name is not ("trace_id" or "traceId" or "instance")).Select(p => $"{p.Name}={p.Value.GetRawText()}"));
+
+    private async Task AssertNoTraceAsync()
+    {
+        await using var command = fixture.Database.DataSource.CreateCommand("SELECT (SELECT count(*) FROM batch.jobs) + (SELECT count(*) FROM batch.job_rows) + (SELECT count(*) FROM batch.job_input_blocks)");
+        Assert.Equal(0L, await command.ExecuteScalarAsync());
+    }
+}
