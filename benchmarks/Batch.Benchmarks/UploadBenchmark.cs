@@ -177,7 +177,8 @@ internal sealed class BatchApiProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    public static async Task<BatchApiProcess> StartAsync(string connectionString, CancellationToken cancellationToken)
+    /// <param name="settings">Configuration keys as environment variables (e.g. <c>Anthropic__BaseUrl</c>).</param>
+    public static async Task<BatchApiProcess> StartAsync(string connectionString, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? settings = null)
     {
         var dll = Path.Combine(BenchmarkEnvironment.RepositoryRoot(), "src", "Batch.Api", "bin", "Release", "net10.0", "Batch.Api.dll");
         if (!File.Exists(dll))
@@ -194,6 +195,10 @@ internal sealed class BatchApiProcess : IAsyncDisposable
         start.Environment["ConnectionStrings__Batch"] = connectionString;
         start.Environment["Batch__AdminApiKey"] = AdminKey;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine($"[api] {e.Data}"); } };
@@ -225,14 +230,15 @@ internal sealed class BatchApiProcess : IAsyncDisposable
         }
     }
 
-    public async Task<(HttpStatusCode Status, string Body)> UploadAsync(string path, string contentType, string spec, CancellationToken cancellationToken)
+    /// <param name="route"><c>/api/jobs</c>, or <c>/api/jobs/estimate</c> for the same upload estimated.</param>
+    public async Task<(HttpStatusCode Status, string Body)> UploadAsync(string path, string contentType, string spec, CancellationToken cancellationToken, string route = "/api/jobs")
     {
         await using var file = File.OpenRead(path);
         using var form = new MultipartFormDataContent { { new StringContent(spec, Encoding.UTF8, "application/json"), "spec" } };
         var part = new StreamContent(file, 1 << 16);
         part.Headers.ContentType = new MediaTypeHeaderValue(contentType);
         form.Add(part, "file", Path.GetFileName(path));
-        using var response = await Client.PostAsync(new Uri("/api/jobs", UriKind.Relative), form, cancellationToken);
+        using var response = await Client.PostAsync(new Uri(route, UriKind.Relative), form, cancellationToken);
         return (response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
     }
 
