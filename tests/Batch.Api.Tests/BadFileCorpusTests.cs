@@ -71,7 +71,7 @@ public class BadFileCorpusTests(SmallLimitsApiFixture fixture) : IClassFixture<S
             && (field is null || Text(error, "field") == field)
             && (column is null || Number(error, "column") == column)
             && Text(error, "message")!.Contains(words, StringComparison.OrdinalIgnoreCase));
-        await AssertNoTraceAsync();
+        await Uploads.AssertNoTraceAsync(fixture.Database);
     }
 
     [Fact]
@@ -85,7 +85,7 @@ public class BadFileCorpusTests(SmallLimitsApiFixture fixture) : IClassFixture<S
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         var problem = await Uploads.JsonAsync(response);
         Assert.Contains("upload limit of 65,536 bytes", problem.GetProperty("errors")[0].GetProperty("message").GetString(), StringComparison.Ordinal);
-        await AssertNoTraceAsync();
+        await Uploads.AssertNoTraceAsync(fixture.Database);
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public class BadFileCorpusTests(SmallLimitsApiFixture fixture) : IClassFixture<S
         using var response = await Uploads.PostAsync(client, Uploads.TemplateSpec, file, "rows.csv.gz");
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-        await AssertNoTraceAsync();
+        await Uploads.AssertNoTraceAsync(fixture.Database);
     }
 
     [Fact]
@@ -113,14 +113,9 @@ public class BadFileCorpusTests(SmallLimitsApiFixture fixture) : IClassFixture<S
         var errors = (await Uploads.JsonAsync(response)).GetProperty("errors");
         Assert.Equal(SmallLimitsApiFixture.MaxErrors, errors.GetArrayLength());
         Assert.Equal([2L, 3, 4, 5, 6], errors.EnumerateArray().Select(e => Number(e, "line")!.Value));
-        await AssertNoTraceAsync();
+        await Uploads.AssertNoTraceAsync(fixture.Database);
     }
 
-    private async Task AssertNoTraceAsync()
-    {
-        await using var command = fixture.Database.DataSource.CreateCommand("SELECT (SELECT count(*) FROM batch.jobs) + (SELECT count(*) FROM batch.job_rows) + (SELECT count(*) FROM batch.job_input_blocks)");
-        Assert.Equal(0L, await command.ExecuteScalarAsync());
-    }
 
     private static byte[] Gzip(byte[] data)
     {

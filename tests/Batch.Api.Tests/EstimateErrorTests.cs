@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 
@@ -44,17 +43,8 @@ public class EstimateErrorTests(SmallLimitsApiFixture fixture) : IClassFixture<S
     [Fact]
     public async Task A_request_without_the_file_part_gets_the_uploads_400()
     {
-        using var client = fixture.Api.CreateClient();
-        var answers = new List<string>();
-        foreach (var url in new[] { "/api/jobs", "/api/jobs/estimate", "/api/jobs?dry_run=true" })
-        {
-            using var form = new MultipartFormDataContent { { new StringContent(Uploads.TemplateSpec, Encoding.UTF8, "application/json"), "spec" } };
-            using var response = await client.PostAsync(new Uri(url, UriKind.Relative), form);
-            answers.Add($"{(int)response.StatusCode} {Essence(await Uploads.JsonAsync(response))}");
-        }
-        Assert.Equal(answers[0], answers[1]);
-        Assert.Equal(answers[0], answers[2]);
-        Assert.StartsWith("400 ", answers[0], StringComparison.Ordinal);
+        var status = await AssertSameAnswersAsync(() => new MultipartFormDataContent { { new StringContent(Uploads.TemplateSpec, Encoding.UTF8, "application/json"), "spec" } });
+        Assert.Equal(400, status);
     }
 
     [Fact]
@@ -73,32 +63,33 @@ public class EstimateErrorTests(SmallLimitsApiFixture fixture) : IClassFixture<S
         // This API has no key for its default account: characters, and a note that says why.
         Assert.Equal("estimated", estimate.GetProperty("token_counting").GetString());
         Assert.Contains(estimate.GetProperty("notes").EnumerateArray(), n => n.GetString()!.Contains("Anthropic:ApiKey", StringComparison.Ordinal));
-        await AssertNoTraceAsync();
+        await Uploads.AssertNoTraceAsync(fixture.Database);
     }
 
-    private async Task AssertSameAnswersAsync(string spec, byte[] file, string fileName, string? contentType)
+    private Task<int> AssertSameAnswersAsync(string spec, byte[] file, string fileName, string? contentType) =>
+        AssertSameAnswersAsync(() => Uploads.Form(spec, file, fileName, contentType));
+
+    /// <summary>Sends the same body to the upload, the estimate and the dry run; all three must refuse it alike. Returns the status.</summary>
+    private async Task<int> AssertSameAnswersAsync(Func<HttpContent> body)
     {
         using var client = fixture.Api.CreateClient();
         var answers = new List<string>();
+        var status = 0;
         foreach (var url in new[] { "/api/jobs", "/api/jobs/estimate", "/api/jobs?dry_run=true" })
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(url, UriKind.Relative)) { Content = Uploads.Form(spec, file, fileName, contentType) };
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(url, UriKind.Relative)) { Content = body() };
             using var response = await client.SendAsync(request);
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-            answers.Add($"{(int)response.StatusCode} {Essence(await Uploads.JsonAsync(response))}");
+            status = (int)response.StatusCode;
+            answers.Add($"{status} {Essence(await Uploads.JsonAsync(response))}");
         }
         Assert.Equal(answers[0], answers[1]);
         Assert.Equal(answers[0], answers[2]);
-        await AssertNoTraceAsync();
+        await Uploads.AssertNoTraceAsync(fixture.Database);
+        return status;
     }
 
     /// <summary>The problem without what differs per request (its trace id).</summary>
     private static string Essence(JsonElement problem) =>
         string.Join(' ', problem.EnumerateObject().Where(p => p.Name is not ("trace_id" or "traceId" or "instance")).Select(p => $"{p.Name}={p.Value.GetRawText()}"));
-
-    private async Task AssertNoTraceAsync()
-    {
-        await using var command = fixture.Database.DataSource.CreateCommand("SELECT (SELECT count(*) FROM batch.jobs) + (SELECT count(*) FROM batch.job_rows) + (SELECT count(*) FROM batch.job_input_blocks)");
-        Assert.Equal(0L, await command.ExecuteScalarAsync());
-    }
 }

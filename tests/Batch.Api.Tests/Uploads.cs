@@ -60,6 +60,13 @@ internal static class Uploads
     public static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
         (await response.Content.ReadFromJsonAsync<JsonElement>(TestJson.Options)).Clone();
 
+    /// <summary>Fails unless the database holds no job, no row and no block: what a refused upload or an estimate leaves.</summary>
+    public static async Task AssertNoTraceAsync(PostgresDatabase database)
+    {
+        await using var command = database.DataSource.CreateCommand("SELECT (SELECT count(*) FROM batch.jobs) + (SELECT count(*) FROM batch.job_rows) + (SELECT count(*) FROM batch.job_input_blocks)");
+        Assert.Equal(0L, await command.ExecuteScalarAsync());
+    }
+
     public static string Csv(int rows, Func<int, string>? text = null) =>
         "custom_id,text\n" + string.Concat(Enumerable.Range(1, rows).Select(i => $"r{i},{text?.Invoke(i) ?? $"row {i}"}\n"));
 }

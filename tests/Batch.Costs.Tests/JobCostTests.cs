@@ -40,9 +40,10 @@ public class JobCostTests(CostsFixture fixture) : IClassFixture<CostsFixture>
         Assert.Equal(25, cost.GetProperty("rows").GetInt64());
         Assert.Equal(5m, cost.GetProperty("max_cost_usd").GetDecimal());
         var applied = Assert.Single(cost.GetProperty("prices").EnumerateArray());
-        Assert.Equal(price.Id, applied.GetProperty("id").GetGuid());
-        Assert.Equal(price.EffectiveFrom, applied.GetProperty("effective_from").GetDateTimeOffset());
-        Assert.Equal(price.CacheWrite1hPerMTok, applied.GetProperty("cache_write_1h_per_mtok").GetDecimal());
+        var row = applied.GetProperty("price");
+        Assert.Equal(price.Id, row.GetProperty("id").GetGuid());
+        Assert.Equal(price.EffectiveFrom, row.GetProperty("effective_from").GetDateTimeOffset());
+        Assert.Equal(price.CacheWrite1hPerMTok, row.GetProperty("cache_write_1h_per_mtok").GetDecimal());
         Assert.Equal(["claude-sonnet-4-5"], applied.GetProperty("models").EnumerateArray().Select(m => m.GetString()));
 
         // The job shows its cap and its spend against it.

@@ -13,7 +13,7 @@ public class ScheduleRunnerTests(SchedulesFixture fixture) : IClassFixture<Sched
 {
     private const string SourceSpec = """
         {"name": "Source", "model": "claude-haiku-4-5", "system": "You summarise.", "template": "Summarise: {{text}}",
-         "max_tokens": 16, "temperature": 0.5, "cache_ttl": "1h", "priority": 5}
+         "max_tokens": 16, "temperature": 0.5, "cache_ttl": "1h", "priority": 5, "max_cost_usd": 12.5}
         """;
 
     private static readonly DateTimeOffset SixAm = new(2026, 11, 24, 6, 0, 3, TimeSpan.Zero);
@@ -50,7 +50,7 @@ public class ScheduleRunnerTests(SchedulesFixture fixture) : IClassFixture<Sched
              original.CacheTtl, original.Priority, original.RowFormat, string.Join(',', original.Columns), rows),
             (copy.Project, copy.AccountId, copy.Model, copy.SystemPrompt, copy.UserTemplate, copy.MaxTokens, copy.DefaultParams,
              copy.CacheTtl, copy.Priority, copy.RowFormat, string.Join(',', copy.Columns), copy.RowCount));
-        Assert.Equal((CacheTtl.OneHour, 5), (copy.CacheTtl, copy.Priority));
+        Assert.Equal((CacheTtl.OneHour, 5, 12.5m), (copy.CacheTtl, copy.Priority, copy.MaxCostUsd));
         Assert.Equal((JobStatus.Queued, null, null, null, null), (copy.Status, copy.StatusReason, copy.CacheNote, copy.StartedAt, copy.FinishedAt));
         Assert.Equivalent(new JobCounters(), copy.Counters);
         Assert.Equal((SixAm, SixAm), (copy.CreatedAt, copy.UpdatedAt));

@@ -180,18 +180,13 @@ public static partial class AccountsApi
         account.InputTpm = request.InputTpm ?? account.InputTpm;
         account.OutputTpm = request.OutputTpm ?? account.OutputTpm;
         account.OutputBudgetMode = request.OutputBudgetMode ?? account.OutputBudgetMode;
-        switch (request.MonthlyCostLimitUsd.ValueKind)
+        if (!UsdField.TryRead(request.MonthlyCostLimitUsd, usd => usd >= 0, out var given, out var limit))
         {
-            case JsonValueKind.Undefined:
-                break;
-            case JsonValueKind.Null:
-                account.MonthlyCostLimitUsd = null;
-                break;
-            case JsonValueKind.Number when request.MonthlyCostLimitUsd.TryGetDecimal(out var limit) && limit >= 0:
-                account.MonthlyCostLimitUsd = limit;
-                break;
-            default:
-                return ProblemResults.Field("monthly_cost_limit_usd", "A number of USD of 0 or more, or null to remove the limit.");
+            return ProblemResults.Field("monthly_cost_limit_usd", "A number of USD of 0 or more, or null to remove the limit.");
+        }
+        if (given)
+        {
+            account.MonthlyCostLimitUsd = limit;
         }
         account.UpdatedAt = now;
         return null;

@@ -107,9 +107,10 @@ internal static class ApiExamples
          "tokens": {"input": 25500, "cache_write_5m": 1210, "cache_write_1h": 0, "cache_read": 1208790, "output": 9800},
          "cost_usd": {"input": 0.0765, "cache_write_5m": 0.0045375, "cache_write_1h": 0, "cache_read": 0.362637, "output": 0.147, "total": 0.5906745},
          "cache_hit_rate": 0.999, "cache_savings_usd": 3.2622, "batch_savings_usd": 0, "max_cost_usd": 5,
-         "prices": [{"id": "5fb1e1a0-...", "model_prefix": "claude-sonnet-4-5", "effective_from": "2025-01-01T00:00:00+00:00",
-                     "input_per_mtok": 3, "cache_write_5m_per_mtok": 3.75, "cache_write_1h_per_mtok": 6, "cache_read_per_mtok": 0.3,
-                     "output_per_mtok": 15, "models": ["claude-sonnet-4-5"]}],
+         "prices": [{"price": {"id": "5fb1e1a0-...", "model_prefix": "claude-sonnet-4-5", "effective_from": "2025-01-01T00:00:00+00:00",
+                               "input_per_mtok": 3, "cache_write_5m_per_mtok": 3.75, "cache_write_1h_per_mtok": 6, "cache_read_per_mtok": 0.3,
+                               "output_per_mtok": 15},
+                     "models": ["claude-sonnet-4-5"]}],
          "unpriced_models": []}
         ```
         `cache_hit_rate`: cache-read tokens over all tokens of cached prefixes (read or written).

@@ -25,23 +25,15 @@ public static class JobsApi
             .WithName("CreateJob")
             .WithSummary("Upload a CSV or JSONL file and a spec: creates a job of one request per row.")
             .WithDescription(ApiExamples.CreateJob)
-            .Accepts<JobUploadForm>("multipart/form-data")
+            .AcceptsUpload()
             .Produces<JobCreated>(StatusCodes.Status201Created)
-            .Produces<JobCreated>(StatusCodes.Status200OK)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .Produces<JobCreated>(StatusCodes.Status200OK);
         api.MapPost("/estimate", EstimateAsync)
             .WithName("EstimateJob")
             .WithSummary("The same upload as POST /api/jobs, stored nowhere: tokens, cost range, budget-bound minutes. POST /api/jobs?dry_run=true answers the same.")
             .WithDescription(ApiExamples.EstimateJob)
-            .Accepts<JobUploadForm>("multipart/form-data")
-            .Produces<JobEstimate>(StatusCodes.Status200OK)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .AcceptsUpload()
+            .Produces<JobEstimate>(StatusCodes.Status200OK);
 
         api.MapGet("/", ListAsync)
             .WithName("ListJobs")
@@ -87,6 +79,14 @@ public static class JobsApi
             .ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
+
+    /// <summary>The multipart upload of a spec and a file, and the problems its reading answers.</summary>
+    private static RouteHandlerBuilder AcceptsUpload(this RouteHandlerBuilder endpoint) => endpoint
+        .Accepts<JobUploadForm>("multipart/form-data")
+        .ProducesProblem(StatusCodes.Status400BadRequest)
+        .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+        .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+        .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
 
     private static Task<IResult> UploadAsync(
         HttpRequest request, ClaimsPrincipal user, JobUploader uploader, JobEstimator estimator, CancellationToken cancellationToken,
@@ -140,17 +140,9 @@ public static class JobsApi
     private static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> UpdateAsync(
         Guid id, JobUpdateRequest request, ClaimsPrincipal user, JobActions actions, JobStore store, CancellationToken cancellationToken)
     {
-        decimal? cap;
-        switch (request.MaxCostUsd.ValueKind)
+        if (!UsdField.TryRead(request.MaxCostUsd, usd => usd > 0, out var given, out var cap) || !given)
         {
-            case JsonValueKind.Null:
-                cap = null;
-                break;
-            case JsonValueKind.Number when request.MaxCostUsd.TryGetDecimal(out var usd) && usd > 0:
-                cap = usd;
-                break;
-            default:
-                return ProblemResults.Field("max_cost_usd", "A number of USD over 0, or null to remove the cap.");
+            return ProblemResults.Field("max_cost_usd", "A number of USD over 0, or null to remove the cap.");
         }
         var caller = user.ToCaller();
         if (!await actions.SetMaxCostAsync(id, caller, cap, cancellationToken))

@@ -1,4 +1,6 @@
+using Batch.Api.Apis;
 using Batch.Api.Authentication;
+using Batch.Api.Jobs;
 using Batch.Data;
 using Batch.Data.Pricing;
 using Microsoft.EntityFrameworkCore;
@@ -50,14 +52,13 @@ public sealed class JobCosts(BatchDbContext db)
                 output += byKind.Output;
             }
         }
-        var tokens = new TokensByKind(
+        var tokens = new JobTokens(
             buckets.Sum(b => b.Usage.Input), buckets.Sum(b => b.Usage.CacheWrite5m), buckets.Sum(b => b.Usage.CacheWrite1h),
             buckets.Sum(b => b.Usage.CacheRead), buckets.Sum(b => b.Usage.Output));
         var prefixTokens = tokens.CacheRead + tokens.CacheWrite5m + tokens.CacheWrite1h;
         var applied = prices.Values
             .OrderBy(p => p.ModelPrefix, StringComparer.Ordinal).ThenBy(p => p.EffectiveFrom)
-            .Select(p => new AppliedPrice(p.Id, p.ModelPrefix, p.EffectiveFrom, p.InputPerMTok, p.CacheWrite5mPerMTok, p.CacheWrite1hPerMTok,
-                p.CacheReadPerMTok, p.OutputPerMTok, [.. buckets.Where(b => b.PriceId == p.Id).Select(b => b.Model).Distinct().Order(StringComparer.Ordinal)]))
+            .Select(p => new AppliedPrice(PricesApi.PriceResponse.From(p), [.. buckets.Where(b => b.PriceId == p.Id).Select(b => b.Model).Distinct().Order(StringComparer.Ordinal)]))
             .ToList();
         return new JobCost(
             jobId,

@@ -30,10 +30,6 @@ public sealed class PriceBook
         return null;
     }
 
-    /// <summary>The cost of <paramref name="usage"/> of <paramref name="model"/> at <paramref name="at"/>, or null when the model has no price.</summary>
-    public decimal? Cost(string model, DateTimeOffset at, TokenUsage usage) =>
-        Find(model, at) is { } price ? CostCalculator.Cost(price, usage) : null;
-
     /// <summary>The cost, cache savings and price row of <paramref name="usage"/>, or null when the model has no price.</summary>
     public RowPrice? Price(string model, DateTimeOffset at, TokenUsage usage) =>
         Find(model, at) is { } price ? new RowPrice(price.Id, CostCalculator.Cost(price, usage), CostCalculator.CacheSavings(price, usage)) : null;
