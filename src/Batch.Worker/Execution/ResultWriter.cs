@@ -46,7 +46,7 @@ internal sealed partial class ResultWriter(NpgsqlDataSource dataSource, IOptions
                    sum(cache_read_tokens) AS cache_read, sum(output_tokens) AS output_tokens, coalesce(sum(cost_usd), 0) AS cost_usd
             FROM updated GROUP BY job_id),
         locked AS (
-            SELECT j.id FROM batch.jobs j WHERE j.id IN (SELECT job_id FROM totals) ORDER BY j.id FOR UPDATE),
+            SELECT j.id FROM batch.jobs j WHERE j.id IN (SELECT job_id FROM totals) ORDER BY j.id FOR NO KEY UPDATE),
         counted AS (
             UPDATE batch.jobs j SET
                 succeeded_rows = j.succeeded_rows + t.succeeded, failed_rows = j.failed_rows + t.failed,

@@ -33,7 +33,7 @@ internal sealed partial class SpendCapGate(SpendCapStore store, TimeProvider tim
     private const int ToolUseAllowanceTokens = 1_024;
     private static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(1);
 
-    private readonly ConcurrentDictionary<Guid, (bool Limited, long CheckedAt)> _accounts = new();
+    private readonly ConcurrentDictionary<Guid, AccountLimitCheck> _accounts = new();
 
     // One row of a job per process waits for room at a time; the others queue behind it rather than each polling.
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _jobs = new();
@@ -97,22 +97,35 @@ internal sealed partial class SpendCapGate(SpendCapStore store, TimeProvider tim
         }
     }
 
-    /// <summary>Read at most once per status poll per account, so a limit set on a running account applies within a second.</summary>
-    private async ValueTask<bool> AccountHasLimitAsync(Guid accountId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Read at most once per status poll per account and process, so a limit set on a running account applies within a
+    /// second; every row in between shares the one read (hundreds in flight must not each open a connection).
+    /// </summary>
+    private Task<bool> AccountHasLimitAsync(Guid accountId, CancellationToken cancellationToken)
     {
         var now = time.GetTimestamp();
-        if (_accounts.TryGetValue(accountId, out var known) && time.GetElapsedTime(known.CheckedAt, now) < options.Value.StatusPollInterval)
+        var check = _accounts.GetOrAdd(accountId, static _ => new AccountLimitCheck());
+        lock (check)
         {
-            return known.Limited;
+            if (check.Reading is null || (check.Reading.IsCompleted && time.GetElapsedTime(check.StartedAt, now) >= options.Value.StatusPollInterval)
+                || check.Reading.IsFaulted)
+            {
+                check.StartedAt = now;
+                check.Reading = store.AccountHasLimitAsync(accountId, CancellationToken.None);
+            }
+            return check.Reading.WaitAsync(cancellationToken);
         }
-        var limited = await store.AccountHasLimitAsync(accountId, cancellationToken);
-        _accounts[accountId] = (limited, now);
-        return limited;
     }
 
     private static string Usd(decimal amount) => "$" + amount.ToString("0.########", CultureInfo.InvariantCulture);
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    private sealed class AccountLimitCheck
+    {
+        public Task<bool>? Reading;
+        public long StartedAt;
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} paused at its {Cap}: {SpentUsd} USD spent")]
     private static partial void LogCapReached(ILogger logger, Guid jobId, string cap, decimal spentUsd);

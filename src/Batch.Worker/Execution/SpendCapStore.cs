@@ -36,17 +36,18 @@ internal sealed class SpendCapStore(NpgsqlDataSource dataSource)
 {
     private const string ThisMonth = "(date_trunc('month', now(), 'UTC') AT TIME ZONE 'UTC')::date";
 
-    // Locks first (the job's row, then the account's spend row of this month: the order the result writer takes them in),
+    // Locks first (the job's row, then the account's spend row of this month: the order the result writer takes them in;
+    // NO KEY UPDATE, as an UPDATE takes, so inserts of the job's rows, whose foreign key needs a KEY SHARE lock, go on),
     // then, in a statement of its own so that it sees everything committed before the locks were granted, the decision.
     // A writer that records rows of the job or the account waits for the locks, so spend and reservations are read together.
-    private const string LockJobSql = "SELECT 1 FROM batch.jobs WHERE id = $1 FOR UPDATE";
+    private const string LockJobSql = "SELECT 1 FROM batch.jobs WHERE id = $1 FOR NO KEY UPDATE";
 
     private const string CreateSpendRowSql = $"""
         INSERT INTO batch.account_monthly_spend (account_id, month, cost_usd) VALUES ($1, {ThisMonth}, 0)
         ON CONFLICT (account_id, month) DO NOTHING
         """;
 
-    private const string LockSpendRowSql = $"SELECT 1 FROM batch.account_monthly_spend WHERE account_id = $1 AND month = {ThisMonth} FOR UPDATE";
+    private const string LockSpendRowSql = $"SELECT 1 FROM batch.account_monthly_spend WHERE account_id = $1 AND month = {ThisMonth} FOR NO KEY UPDATE";
 
     private const string ReserveSql = $"""
         WITH job AS (
