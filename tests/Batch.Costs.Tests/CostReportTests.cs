@@ -22,7 +22,7 @@ public class CostReportTests(CostsFixture fixture) : IClassFixture<CostsFixture>
     {
         var random = new Random(11);
         using var admin = fixture.Api.CreateClient();
-        using var teamB = await fixture.ProjectClientAsync("team-b");
+        using var teamB = await fixture.Api.CreateProjectClientAsync("team-b");
         var jobs = new List<Guid>
         {
             await RunAsync(admin, Spec("claude-sonnet-4-5", System(6_000), "5m"), Uploads.Csv(random.Next(20, 40))),

@@ -1,5 +1,3 @@
-using System.Net.Http.Json;
-using Batch.Api.Tests;
 using Batch.Simulator;
 using Batch.Testing;
 using Batch.Worker.Tests;
@@ -37,14 +35,5 @@ public sealed class CostsFixture : IAsyncLifetime
         await Api.DisposeAsync();
         await Simulator.DisposeAsync();
         await Database.DisposeAsync();
-    }
-
-    /// <summary>A key of its own project, made through the API.</summary>
-    public async Task<HttpClient> ProjectClientAsync(string project)
-    {
-        using var admin = Api.CreateClient();
-        using var created = await admin.PostAsJsonAsync(new Uri("/api/keys", UriKind.Relative), new { project, name = "costs tests" });
-        created.EnsureSuccessStatusCode();
-        return Api.CreateClient((await Uploads.JsonAsync(created)).GetProperty("key").GetString());
     }
 }

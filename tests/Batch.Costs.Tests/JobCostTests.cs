@@ -57,7 +57,7 @@ public class JobCostTests(CostsFixture fixture) : IClassFixture<CostsFixture>
     {
         using var admin = fixture.Api.CreateClient();
         var jobId = await Uploads.CreateJobAsync(admin, Uploads.TemplateSpec, Uploads.Csv(2));
-        using var other = await fixture.ProjectClientAsync("elsewhere");
+        using var other = await fixture.Api.CreateProjectClientAsync("elsewhere");
         using var response = await other.GetAsync(new Uri($"/api/jobs/{jobId}/cost", UriKind.Relative));
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         using var patch = await other.PatchAsJsonAsync(new Uri($"/api/jobs/{jobId}", UriKind.Relative), new { max_cost_usd = 1 });

@@ -1,5 +1,3 @@
-using System.Net.Http.Json;
-using Batch.Api.Tests;
 using Batch.Jobs;
 using Batch.Testing;
 using Batch.Worker;
@@ -55,11 +53,5 @@ public sealed class SchedulesFixture : IAsyncLifetime
             .ToList();
 
     /// <summary>A key of its own project, made through the API.</summary>
-    public async Task<HttpClient> ProjectClientAsync(string project)
-    {
-        using var admin = Api.CreateClient();
-        using var created = await admin.PostAsJsonAsync(new Uri("/api/keys", UriKind.Relative), new { project, name = "schedules tests" });
-        created.EnsureSuccessStatusCode();
-        return Api.CreateClient((await Uploads.JsonAsync(created)).GetProperty("key").GetString());
-    }
+    public Task<HttpClient> ProjectClientAsync(string project) => Api.CreateProjectClientAsync(project);
 }

@@ -1,4 +1,6 @@
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Batch.Api;
 using Batch.Data;
 using Batch.Worker;
@@ -70,6 +72,16 @@ public sealed class RunningApi(WebApplication app, Uri baseUrl) : IAsyncDisposab
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearerKey);
         }
         return client;
+    }
+
+    /// <summary>A client with a key of its own project, made through the API with the admin key.</summary>
+    public async Task<HttpClient> CreateProjectClientAsync(string project)
+    {
+        using var admin = CreateClient();
+        using var created = await admin.PostAsJsonAsync(new Uri("/api/keys", UriKind.Relative), new { project, name = $"{project} tests" });
+        created.EnsureSuccessStatusCode();
+        using var body = JsonDocument.Parse(await created.Content.ReadAsStringAsync());
+        return CreateClient(body.RootElement.GetProperty("key").GetString());
     }
 
     public async ValueTask DisposeAsync()
