@@ -75,6 +75,34 @@ namespace Batch.Data.Migrations
                     b.ToTable("api_keys", "batch");
                 });
 
+            modelBuilder.Entity("Batch.Data.Entities.ChunkActivity", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<Guid>("ChunkId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("chunk_id");
+
+                    b.Property<int>("Claimed")
+                        .HasColumnType("integer")
+                        .HasColumnName("claimed");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<int>("InFlight")
+                        .HasColumnType("integer")
+                        .HasColumnName("in_flight");
+
+                    b.HasKey("JobId", "ChunkId")
+                        .HasName("pk_job_chunk_activity");
+
+                    b.ToTable("job_chunk_activity", "batch");
+                });
+
             modelBuilder.Entity("Batch.Data.Entities.Job", b =>
                 {
                     b.Property<Guid>("Id")
@@ -116,6 +144,17 @@ namespace Batch.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("finished_at");
 
+                    b.Property<bool>("FirstRowsChecked")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("boolean")
+                        .HasDefaultValue(false)
+                        .HasColumnName("first_rows_checked");
+
+                    b.Property<string>("IdColumn")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("id_column");
+
                     b.Property<string>("IdempotencyKey")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
@@ -136,6 +175,13 @@ namespace Batch.Data.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
                         .HasColumnName("name");
+
+                    b.PrimitiveCollection<string[]>("Notes")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text[]")
+                        .HasColumnName("notes")
+                        .HasDefaultValueSql("'{}'");
 
                     b.Property<int>("Priority")
                         .HasColumnType("integer")
@@ -824,6 +870,16 @@ namespace Batch.Data.Migrations
                         .HasName("pk_rate_budget_usage");
 
                     b.ToTable("rate_budget_usage", "batch");
+                });
+
+            modelBuilder.Entity("Batch.Data.Entities.ChunkActivity", b =>
+                {
+                    b.HasOne("Batch.Data.Entities.Job", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_job_chunk_activity_jobs_job_id");
                 });
 
             modelBuilder.Entity("Batch.Data.Entities.Job", b =>
