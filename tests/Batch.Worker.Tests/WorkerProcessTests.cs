@@ -82,6 +82,6 @@ public class WorkerProcessTests(PostgresDatabase database) : IClassFixture<Postg
         Hangfire.Logging.LogProvider.SetCurrentLogProvider(null);
         var options = new PostgreSqlStorageOptions { SchemaName = PostgresServer.HangfireSchema, PrepareSchemaIfNecessary = false };
         var storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(database.ConnectionString, options), options);
-        new BackgroundJobClient(storage).Enqueue<IJobRunner>(BatchQueues.Control, runner => runner.StartAsync(jobId, CancellationToken.None));
+        new BackgroundJobClient(storage).Enqueue<IJobRunner>(BatchQueues.Control, runner => runner.StartAsync(jobId, "test job", CancellationToken.None));
     }
 }

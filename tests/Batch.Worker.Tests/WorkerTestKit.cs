@@ -139,7 +139,7 @@ internal static class WorkerTestKit
     /// <summary>What the API does after creating, resuming or retrying a job.</summary>
     public static void EnqueueStart(IHost host, Guid jobId) =>
         host.Services.GetRequiredService<IBackgroundJobClient>()
-            .Enqueue<IJobRunner>(BatchQueues.Control, runner => runner.StartAsync(jobId, CancellationToken.None));
+            .Enqueue<IJobRunner>(BatchQueues.Control, runner => runner.StartAsync(jobId, "test job", CancellationToken.None));
 
     public static async Task<Job> ReadJobAsync(PostgresDatabase database, Guid jobId)
     {

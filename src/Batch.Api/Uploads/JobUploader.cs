@@ -7,7 +7,6 @@ using Batch.Data.Entities;
 using Batch.Data.Rows;
 using Batch.Jobs;
 using Hangfire;
-using Hangfire.States;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
@@ -229,7 +228,7 @@ public sealed partial class JobUploader(
         await FinishJobAsync(connection, job, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
-        backgroundJobs.Create<IJobRunner>(runner => runner.StartAsync(jobId, CancellationToken.None), new EnqueuedState(BatchQueues.Control));
+        backgroundJobs.EnqueueStart(jobId, job.Name);
         LogJobCreated(logger, jobId, job.RowCount, file.Counted.BytesRead, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return TypedResults.Created(JobLinks.For(jobId).Self, new JobCreated(jobId, job.RowCount, job.Status, JobLinks.For(jobId)));
     }
