@@ -3,10 +3,13 @@ using System.Text.Json.Serialization;
 using Batch.Api.Apis;
 using Batch.Api.Authentication;
 using Batch.Api.Jobs;
+using Batch.Api.Json;
+using Batch.Api.OpenApi;
 using Batch.Api.Uploads;
 using Hangfire;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Scalar.AspNetCore;
 
 namespace Batch.Api;
@@ -22,8 +25,18 @@ public static class Extensions
         {
             options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+            options.SerializerOptions.Converters.Add(new MoneyJsonConverter());
         });
-        services.AddOpenApi();
+        services.AddOpenApi(options =>
+        {
+            var security = new ApiKeySecurity();
+            options.AddDocumentTransformer(security);
+            options.AddOperationTransformer(security);
+            options.AddSchemaTransformer<MoneySchema>();
+        });
+        services.AddBatchProbes();
+        // The server's name and version tell a caller nothing it needs.
+        services.Configure<KestrelServerOptions>(kestrel => kestrel.AddServerHeader = false);
 
         services.AddScoped<ApiKeyValidator>();
         services.Configure<UploadOptions>(builder.Configuration.GetSection(UploadOptions.Section));
@@ -52,8 +65,18 @@ public static class Extensions
         app.UseAuthorization();
 
         app.MapOpenApi();
-        app.MapScalarApiReference("/docs");
+        // Scalar lets its script load without a key; here the whole reference stays behind the key, so only the probes are open.
+        var reference = app.MapGroup("");
+        reference.MapScalarApiReference("/docs");
+        ((IEndpointConventionBuilder)reference).Finally(endpoint =>
+        {
+            foreach (var anonymous in endpoint.Metadata.OfType<IAllowAnonymous>().ToList())
+            {
+                endpoint.Metadata.Remove(anonymous);
+            }
+        });
 
+        app.MapProbesApi();
         app.MapHealthApi();
         app.MapJobsApi();
         app.MapApiKeysApi();
@@ -65,6 +88,8 @@ public static class Extensions
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {
             DashboardTitle = "Batch",
+            // The dashboard's "Back to site" link: the API reference, the one page of the API a browser can show.
+            AppPath = "/docs",
             DisplayStorageConnectionString = false,
             // ASP.NET Core authorization guards the route below; Hangfire's own filter would let localhost in.
             Authorization = [],
