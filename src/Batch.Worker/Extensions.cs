@@ -22,6 +22,7 @@ public static class Extensions
         services.AddTransient<IRowChunkRunner, RowChunkRunner>();
         services.AddScoped<JobContextLoader>();
         services.AddSingleton<RowStore>();
+        services.AddSingleton<ChunkActivityStore>();
         services.AddSingleton<CacheWarmth>();
         services.AddSingleton<RowProcessor>();
         services.AddSingleton<ChunkExecution>();

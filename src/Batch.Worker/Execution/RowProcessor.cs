@@ -85,6 +85,7 @@ internal sealed partial class RowProcessor(
                 {
                     var lease = await budgets.AcquireAsync(demand, token);
                     MessagesAttempt attempt;
+                    control.RequestSent();
                     try
                     {
                         attempt = await client.SendAsync(account, body, abort);
@@ -93,6 +94,10 @@ internal sealed partial class RowProcessor(
                     {
                         await budgets.SettleAsync(lease, NotSent, CancellationToken.None);
                         throw;
+                    }
+                    finally
+                    {
+                        control.RequestAnswered();
                     }
                     await budgets.SettleAsync(lease, attempt, CancellationToken.None);
                     return attempt;

@@ -138,13 +138,6 @@ internal sealed class RowStore(NpgsqlDataSource dataSource)
         return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    public async Task<JobStatus?> StatusAsync(Guid jobId, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT status FROM batch.jobs WHERE id = $1");
-        command.Parameters.Add(new() { Value = jobId });
-        return await command.ExecuteScalarAsync(cancellationToken) is short status ? (JobStatus)status : null;
-    }
-
     /// <summary>queued → running; true when the job is running afterwards.</summary>
     public async Task<bool> MarkRunningAsync(Guid jobId, CancellationToken cancellationToken)
     {
