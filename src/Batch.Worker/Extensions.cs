@@ -24,6 +24,7 @@ public static class Extensions
         services.AddSingleton<RowStore>();
         services.AddSingleton<ChunkActivityStore>();
         services.AddSingleton<CacheWarmth>();
+        services.AddSingleton<FirstRowsCheck>();
         services.AddSingleton<RowProcessor>();
         services.AddSingleton<ChunkExecution>();
         // Registered before the Hangfire servers so it stops after them and writes what their last requests brought back.
