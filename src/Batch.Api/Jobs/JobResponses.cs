@@ -9,8 +9,8 @@ public sealed record JobLinks(string Self, string Results, string Cancel)
     public static JobLinks For(Guid id) => new($"/api/jobs/{id}", $"/api/jobs/{id}/results", $"/api/jobs/{id}/cancel");
 }
 
-/// <summary>The answer to an upload.</summary>
-public sealed record JobCreated(Guid Id, int RowCount, JobStatus Status, JobLinks Links);
+/// <summary>The answer to an upload; <c>notes</c> are warnings that did not stop it (a model with no price, say).</summary>
+public sealed record JobCreated(Guid Id, int RowCount, JobStatus Status, IReadOnlyList<string> Notes, JobLinks Links);
 
 /// <summary>
 /// A job's rows by status. <c>claimed</c>: leased by a live worker, waiting for budget, a request slot or a retry;
@@ -39,6 +39,7 @@ public sealed record JobResponse(
     JobStatus Status,
     string? StatusReason,
     string? CacheNote,
+    IReadOnlyList<string> Notes,
     string Model,
     string Account,
     RowFormat RowFormat,
@@ -60,7 +61,7 @@ public sealed record JobResponse(
         var done = c.SucceededRows + c.FailedRows + c.CanceledRows;
         var pending = Math.Max(0, job.RowCount - done - held.Claimed - held.InFlight);
         return new JobResponse(
-            job.Id, job.Name, job.Project, job.Status, job.StatusReason, job.CacheNote, job.Model, account, job.RowFormat, job.RowCount,
+            job.Id, job.Name, job.Project, job.Status, job.StatusReason, job.CacheNote, job.Notes, job.Model, account, job.RowFormat, job.RowCount,
             new JobRowCounts(pending, held.Claimed, held.InFlight, c.SucceededRows, c.FailedRows, c.CanceledRows),
             new JobTokens(c.InputTokens, c.CacheWrite5mTokens, c.CacheWrite1hTokens, c.CacheReadTokens, c.OutputTokens),
             c.CostUsd,
