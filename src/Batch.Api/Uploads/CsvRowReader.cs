@@ -166,7 +166,13 @@ public sealed class CsvRowReader(UploadOptions options, UploadErrors errors)
     /// <summary>The line a record starts on: records may span lines inside quotes.</summary>
     private static long StartLine(CsvParser parser)
     {
-        var raw = parser.RawRecord.AsSpan().TrimEnd("\r\n");
+        var raw = parser.RawRecord.AsSpan();
+        // A record ends with its line break, which RawRow does not count yet. A quote left open (an odd number of quotes) runs
+        // to the end of the file instead, and every line break it swallowed, the last included, has been counted.
+        if (raw.Count('"') % 2 == 0)
+        {
+            raw = raw.TrimEnd("\r\n");
+        }
         return parser.RawRow - raw.Count('\n');
     }
 
