@@ -79,9 +79,9 @@ public static partial class AccountsApi
             Name = request.Name,
             BaseUrl = request.BaseUrl,
             ApiKeyReference = request.ApiKeySetting,
-            Rpm = 50,
-            InputTpm = 30_000,
-            OutputTpm = 8_000,
+            Rpm = ProviderAccount.NewAccountRpm,
+            InputTpm = ProviderAccount.NewAccountInputTpm,
+            OutputTpm = ProviderAccount.NewAccountOutputTpm,
             CreatedAt = now,
         };
         if (Apply(request, account, now) is { } invalid)
