@@ -55,10 +55,11 @@ use_simulator_limits() {
 # each budget's (0 = unlimited).
 print_limits() {
   local auth=(-H "Authorization: Bearer $Batch__AdminApiKey")
-  curl -sf "${auth[@]}" "$api_url/api/accounts" | tr '{' '\n' | grep '"name":"default"' \
-    | sed -n 's/.*"rpm":\([0-9]*\),"input_tpm":\([0-9]*\),"output_tpm":\([0-9]*\).*/  Rate limits    \1 requests, \2 input tokens, \3 output tokens a minute per model class (0 = unlimited)/p'
-  curl -sf "${auth[@]}" "$api_url/api/accounts/default/budgets" | grep -o '"model_class":"[^"]*"\|"limit":[0-9]*' | paste - - - - \
-    | sed 's/"model_class":"\([^"]*\)"\t"limit":\([0-9]*\)\t"limit":\([0-9]*\)\t"limit":\([0-9]*\)/    budget \1: \2 requests, \3 input tokens, \4 output tokens a minute/'
+  # A fresh database has no budgets yet: grep finding nothing is no failure here.
+  { curl -sf "${auth[@]}" "$api_url/api/accounts" | tr '{' '\n' | grep '"name":"default"' \
+    | sed -n 's/.*"rpm":\([0-9]*\),"input_tpm":\([0-9]*\),"output_tpm":\([0-9]*\).*/  Rate limits    \1 requests, \2 input tokens, \3 output tokens a minute per model class (0 = unlimited)/p'; } || true
+  { curl -sf "${auth[@]}" "$api_url/api/accounts/default/budgets" | grep -o '"model_class":"[^"]*"\|"limit":[0-9]*' | paste - - - - \
+    | sed 's/"model_class":"\([^"]*\)"\t"limit":\([0-9]*\)\t"limit":\([0-9]*\)\t"limit":\([0-9]*\)/    budget \1: \2 requests, \3 input tokens, \4 output tokens a minute/'; } || true
   if $offline; then
     echo "                 (the simulator's own; change them: README, \"Rate limits\")"
   else
@@ -133,13 +134,13 @@ export ConnectionStrings__Batch
 # Each project is named as its build finishes (the first build restores packages and takes a minute or two).
 echo "Building (Release; the whole log is in $state/logs/build.log)..."
 build_started=$SECONDS
-for project in src/Batch.Api src/Batch.Worker src/Batch.Simulator; do
-  if ! dotnet build -c Release -v minimal -tl:off --nologo "$project" 2>&1 | tee -a "$state/logs/build.log" \
-      | awk '/Restored / && !restored++ { print "  packages restored"; fflush() } / -> / && !built[$1]++ { print "  built " $1; fflush() }'; then
-    tail -n 40 "$state/logs/build.log"
-    exit 1
-  fi
-done
+if ! { for project in src/Batch.Api src/Batch.Worker src/Batch.Simulator; do
+         dotnet build -c Release -v minimal -tl:off --nologo "$project" || exit 1
+       done; } 2>&1 | tee -a "$state/logs/build.log" \
+    | awk '/Restored / && !restored++ { print "  packages restored"; fflush() } / -> / && !built[$1]++ { print "  built " $1; fflush() }'; then
+  tail -n 40 "$state/logs/build.log"
+  exit 1
+fi
 echo "Built in $((SECONDS - build_started)) s."
 
 pids=()
