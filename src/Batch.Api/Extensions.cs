@@ -67,7 +67,8 @@ public static class Extensions
         app.MapOpenApi();
         // Scalar lets its script load without a key; here the whole reference stays behind the key, so only the probes are open.
         var reference = app.MapGroup("");
-        reference.MapScalarApiReference("/docs");
+        // The key's scheme is chosen already, so trying an endpoint asks for the key; the fonts would come from a CDN.
+        reference.MapScalarApiReference("/docs", scalar => scalar.AddPreferredSecuritySchemes([ApiKeySecurity.SchemeId]).DisableDefaultFonts());
         ((IEndpointConventionBuilder)reference).Finally(endpoint =>
         {
             foreach (var anonymous in endpoint.Metadata.OfType<IAllowAnonymous>().ToList())
