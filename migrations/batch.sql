@@ -14,7 +14,7 @@ START TRANSACTION;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
         IF NOT EXISTS(SELECT 1 FROM pg_namespace WHERE nspname = 'batch') THEN
             CREATE SCHEMA batch;
         END IF;
@@ -23,7 +23,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE TABLE batch.api_keys (
         id uuid NOT NULL,
         project character varying(64) NOT NULL,
@@ -40,7 +40,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE TABLE batch.cost_rollups (
         id bigint GENERATED ALWAYS AS IDENTITY,
         hour timestamp with time zone NOT NULL,
@@ -66,7 +66,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE TABLE batch.model_prices (
         id uuid NOT NULL,
         model_prefix character varying(200) NOT NULL,
@@ -83,7 +83,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE TABLE batch.model_settings (
         model_prefix character varying(200) NOT NULL,
         model_class character varying(100) NOT NULL,
@@ -96,7 +96,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE TABLE batch.provider_accounts (
         id uuid NOT NULL,
         name character varying(64) NOT NULL,
@@ -118,7 +118,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE TABLE batch.account_monthly_spend (
         account_id uuid NOT NULL,
         month date NOT NULL,
@@ -131,7 +131,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE TABLE batch.jobs (
         id uuid NOT NULL,
         project character varying(64) NOT NULL,
@@ -150,6 +150,9 @@ BEGIN
         row_format smallint NOT NULL,
         columns text[] NOT NULL,
         cache_note text,
+        id_column character varying(200),
+        notes text[] NOT NULL DEFAULT ('{}'),
+        first_rows_checked boolean NOT NULL DEFAULT FALSE,
         idempotency_key character varying(200),
         schedule_id uuid,
         created_by_key_id uuid,
@@ -175,7 +178,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE TABLE batch.rate_budgets (
         account_id uuid NOT NULL,
         model_class character varying(100) NOT NULL,
@@ -199,7 +202,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE TABLE batch.account_cap_pauses (
         job_id uuid NOT NULL,
         account_id uuid NOT NULL,
@@ -214,7 +217,22 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
+    CREATE TABLE batch.job_chunk_activity (
+        job_id uuid NOT NULL,
+        chunk_id uuid NOT NULL,
+        claimed integer NOT NULL,
+        in_flight integer NOT NULL,
+        expires_at timestamp with time zone NOT NULL,
+        CONSTRAINT pk_job_chunk_activity PRIMARY KEY (job_id, chunk_id),
+        CONSTRAINT fk_job_chunk_activity_jobs_job_id FOREIGN KEY (job_id) REFERENCES batch.jobs (id) ON DELETE CASCADE
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE TABLE batch.job_input_blocks (
         job_id uuid NOT NULL,
         first_seq integer NOT NULL,
@@ -228,7 +246,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE TABLE batch.job_rows (
         job_id uuid NOT NULL,
         seq integer NOT NULL,
@@ -266,7 +284,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE TABLE batch.job_schedules (
         id uuid NOT NULL,
         project character varying(64) NOT NULL,
@@ -286,7 +304,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE TABLE batch.rate_budget_usage (
         account_id uuid NOT NULL,
         model_class character varying(100) NOT NULL,
@@ -302,7 +320,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     INSERT INTO batch.model_prices (id, cache_read_per_m_tok, cache_write1h_per_m_tok, cache_write5m_per_m_tok, effective_from, input_per_m_tok, model_prefix, output_per_m_tok)
     VALUES ('5fb1e1a0-0001-4000-8000-000000000001', 0.5, 10.0, 6.25, TIMESTAMPTZ '2025-01-01T00:00:00+00:00', 5.0, 'claude-opus-4-5', 25.0);
     INSERT INTO batch.model_prices (id, cache_read_per_m_tok, cache_write1h_per_m_tok, cache_write5m_per_m_tok, effective_from, input_per_m_tok, model_prefix, output_per_m_tok)
@@ -324,7 +342,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
     VALUES ('claude-3-5-haiku', TRUE, 2048, 'haiku-3');
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
@@ -348,128 +366,128 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE INDEX ix_account_cap_pauses_account_id ON batch.account_cap_pauses (account_id);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_api_keys_key_hash ON batch.api_keys (key_hash);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE INDEX ix_cost_rollups_job_id ON batch.cost_rollups (job_id);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE UNIQUE INDEX ux_cost_rollups_bucket ON batch.cost_rollups (hour, project, account_id, model, job_id, price_id) NULLS NOT DISTINCT;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_job_rows_job_id_custom_id ON batch.job_rows (job_id, custom_id);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE INDEX ix_job_rows_leased ON batch.job_rows (job_id, lease_expires_at) WHERE status = 1;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE INDEX ix_job_rows_pending ON batch.job_rows (job_id, seq) WHERE status = 0;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE INDEX ix_job_rows_reserved ON batch.job_rows (job_id) INCLUDE (reserved_usd) WHERE status = 1 AND reserved_usd IS NOT NULL;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE INDEX ix_job_schedules_project ON batch.job_schedules (project);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE INDEX ix_job_schedules_source_job_id ON batch.job_schedules (source_job_id);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE INDEX ix_jobs_account_id ON batch.jobs (account_id);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE INDEX ix_jobs_project_created_at ON batch.jobs (project, created_at);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_jobs_project_idempotency_key ON batch.jobs (project, idempotency_key) WHERE idempotency_key IS NOT NULL;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE INDEX ix_jobs_status ON batch.jobs (status);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_model_prices_model_prefix_effective_from ON batch.model_prices (model_prefix, effective_from);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_provider_accounts_is_default ON batch.provider_accounts (is_default) WHERE is_default;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_provider_accounts_name ON batch.provider_accounts (name);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201200427_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201214729_InitialCreate') THEN
     INSERT INTO batch.__ef_migrations_history (migration_id, product_version)
-    VALUES ('20261201200427_InitialCreate', '10.0.15');
+    VALUES ('20261201214729_InitialCreate', '10.0.15');
     END IF;
 END $EF$;
 COMMIT;

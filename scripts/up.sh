@@ -30,10 +30,41 @@ if [ -z "${Anthropic__ApiKey:-}" ]; then
   export Anthropic__BaseUrl=$simulator_url
 fi
 
+# Once per database: the idempotency key makes a later start answer 200 with the job the first one made.
 submit_sample() {
-  curl -sS --fail-with-body -H "Authorization: Bearer $Batch__AdminApiKey" \
+  curl -sS --fail-with-body -H "Authorization: Bearer $Batch__AdminApiKey" -H "Idempotency-Key: batch-up-sample" \
     -F "spec=@samples/reviews.spec.json;type=application/json" \
     -F "file=@samples/reviews.csv;type=text/csv" "$api_url/api/jobs"
+}
+
+# The simulator's own limits (GET /_simulator/limits) become the default account's, unless Anthropic__* already say:
+# Batch's defaults are for a new real key and would make the simulator crawl.
+use_simulator_limits() {
+  local limits=""
+  for _ in $(seq 1 60); do
+    limits=$(curl -sf -H "x-api-key: $Simulator__ApiKey" "$1/_simulator/limits") && break
+    sleep 1
+  done
+  [ -n "$limits" ] || { echo "The simulator did not answer at $1: see $state/logs/simulator.log" >&2; return 1; }
+  export Anthropic__Rpm=${Anthropic__Rpm:-$(echo "$limits" | sed -n 's/.*"rpm":\([0-9]*\).*/\1/p')}
+  export Anthropic__InputTpm=${Anthropic__InputTpm:-$(echo "$limits" | sed -n 's/.*"input_tpm":\([0-9]*\).*/\1/p')}
+  export Anthropic__OutputTpm=${Anthropic__OutputTpm:-$(echo "$limits" | sed -n 's/.*"output_tpm":\([0-9]*\).*/\1/p')}
+}
+
+# The limits in force, as the API has them: the default account's (for model classes without a budget of their own), then
+# each budget's (0 = unlimited).
+print_limits() {
+  local auth=(-H "Authorization: Bearer $Batch__AdminApiKey")
+  # A fresh database has no budgets yet: grep finding nothing is no failure here.
+  { curl -sf "${auth[@]}" "$api_url/api/accounts" | tr '{' '\n' | grep '"name":"default"' \
+    | sed -n 's/.*"rpm":\([0-9]*\),"input_tpm":\([0-9]*\),"output_tpm":\([0-9]*\).*/  Rate limits    \1 requests, \2 input tokens, \3 output tokens a minute per model class (0 = unlimited)/p'; } || true
+  { curl -sf "${auth[@]}" "$api_url/api/accounts/default/budgets" | grep -o '"model_class":"[^"]*"\|"limit":[0-9]*' | paste - - - - \
+    | sed 's/"model_class":"\([^"]*\)"\t"limit":\([0-9]*\)\t"limit":\([0-9]*\)\t"limit":\([0-9]*\)/    budget \1: \2 requests, \3 input tokens, \4 output tokens a minute/'; } || true
+  if $offline; then
+    echo "                 (the simulator's own; change them: README, \"Rate limits\")"
+  else
+    echo "                 (change them: README, \"Rate limits\")"
+  fi
 }
 
 wait_for_api() {
@@ -47,6 +78,7 @@ wait_for_api() {
 
 follow_sample() {
   local job_id=$1 status
+  [ -n "$job_id" ] || return 0
   for _ in $(seq 1 120); do
     status=$(curl -sf -H "Authorization: Bearer $Batch__AdminApiKey" "$api_url/api/jobs/$job_id" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
     case "$status" in completed|failed|canceled|paused) break ;; esac
@@ -72,6 +104,7 @@ TEXT
   else
     echo "  Messages API   ${Anthropic__BaseUrl:-https://api.anthropic.com}"
   fi
+  print_limits
   cat <<TEXT
 
 Try:
@@ -81,11 +114,16 @@ TEXT
 
 if [ -z "${ConnectionStrings__Batch:-}" ] && batch_docker_engine_answers; then
   export BATCH_ADMIN_API_KEY=$Batch__AdminApiKey
-  $offline && export COMPOSE_PROFILES=simulator ANTHROPIC_BASE_URL=http://simulator:8080 ANTHROPIC_API_KEY=$Simulator__ApiKey
+  if $offline; then
+    export COMPOSE_PROFILES=simulator ANTHROPIC_BASE_URL=http://simulator:8080 ANTHROPIC_API_KEY=$Simulator__ApiKey
+    docker compose up -d --build simulator
+    use_simulator_limits http://127.0.0.1:5090
+    export ANTHROPIC_RPM=$Anthropic__Rpm ANTHROPIC_INPUT_TPM=$Anthropic__InputTpm ANTHROPIC_OUTPUT_TPM=$Anthropic__OutputTpm
+  fi
   docker compose up -d --build
   wait_for_api
   print_banner
-  job=$(submit_sample) && follow_sample "$(echo "$job" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')"
+  job=$(submit_sample) && follow_sample "$(echo "$job" | sed -n 's/^{"id":"\([^"]*\)".*/\1/p')"
   echo "Logs: docker compose logs -f   Stop: docker compose down"
   exit 0
 fi
@@ -93,11 +131,17 @@ fi
 ConnectionStrings__Batch=${ConnectionStrings__Batch:-$(batch_local_postgres)}
 export ConnectionStrings__Batch
 
-echo "Building..."
-for project in src/Batch.Api src/Batch.Worker src/Batch.Simulator; do
-  dotnet build -c Release -v quiet --nologo "$project" >>"$state/logs/build.log" 2>&1 \
-    || { cat "$state/logs/build.log"; exit 1; }
-done
+# Each project is named as its build finishes (the first build restores packages and takes a minute or two).
+echo "Building (Release; the whole log is in $state/logs/build.log)..."
+build_started=$SECONDS
+if ! { for project in src/Batch.Api src/Batch.Worker src/Batch.Simulator; do
+         dotnet build -c Release -v minimal -tl:off --nologo "$project" || exit 1
+       done; } 2>&1 | tee -a "$state/logs/build.log" \
+    | awk '/Restored / && !restored++ { print "  packages restored"; fflush() } / -> / && !built[$1]++ { print "  built " $1; fflush() }'; then
+  tail -n 40 "$state/logs/build.log"
+  exit 1
+fi
+echo "Built in $((SECONDS - build_started)) s."
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -108,6 +152,7 @@ if $offline; then
   echo "No Anthropic__ApiKey is set: starting the Messages API simulator at $simulator_url; no real model is called."
   dotnet run --no-build -c Release --project src/Batch.Simulator -- --urls "$simulator_url" >"$state/logs/simulator.log" 2>&1 &
   pids+=($!)
+  use_simulator_limits "$simulator_url"
 fi
 
 # The API migrates the database before it listens; the worker waits for it so they do not race.
@@ -119,10 +164,10 @@ pids+=($!)
 
 print_banner
 echo
-echo "Submitting the sample job (samples/reviews.csv)..."
+echo "Submitting the sample job (samples/reviews.csv), once per database..."
 if job=$(submit_sample); then
   echo "$job"
-  follow_sample "$(echo "$job" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')"
+  follow_sample "$(echo "$job" | sed -n 's/^{"id":"\([^"]*\)".*/\1/p')"
 else
   echo "Could not submit the sample job: $job" >&2
 fi

@@ -95,7 +95,7 @@ internal sealed class WorkerProcesses : IAsyncDisposable
     {
         var options = new PostgreSqlStorageOptions { SchemaName = Batch.Jobs.Extensions.HangfireSchema, PrepareSchemaIfNecessary = false };
         new BackgroundJobClient(new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options))
-            .Enqueue<IJobRunner>(BatchQueues.Control, runner => runner.StartAsync(jobId, CancellationToken.None));
+            .Enqueue<IJobRunner>(BatchQueues.Control, runner => runner.StartAsync(jobId, "test job", CancellationToken.None));
     }
 
     /// <summary>Waits until the job has completed; throws if a worker exits or the job stops otherwise.</summary>

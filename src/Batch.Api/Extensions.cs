@@ -4,6 +4,8 @@ using Batch.Api.Apis;
 using Batch.Api.Authentication;
 using Batch.Api.Estimates;
 using Batch.Api.Jobs;
+using Batch.Api.Json;
+using Batch.Api.OpenApi;
 using Batch.Api.Reports;
 using Batch.Api.Uploads;
 using Batch.Budgets;
@@ -11,6 +13,7 @@ using Batch.Messages;
 using Hangfire;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Scalar.AspNetCore;
 
 namespace Batch.Api;
@@ -26,8 +29,18 @@ public static class Extensions
         {
             options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+            options.SerializerOptions.Converters.Add(new MoneyJsonConverter());
         });
-        services.AddOpenApi();
+        services.AddOpenApi(options =>
+        {
+            var security = new ApiKeySecurity();
+            options.AddDocumentTransformer(security);
+            options.AddOperationTransformer(security);
+            options.AddSchemaTransformer<MoneySchema>();
+        });
+        services.AddBatchProbes();
+        // The server's name and version tell a caller nothing it needs.
+        services.Configure<KestrelServerOptions>(kestrel => kestrel.AddServerHeader = false);
 
         services.AddScoped<ApiKeyValidator>();
         services.Configure<UploadOptions>(builder.Configuration.GetSection(UploadOptions.Section));
@@ -64,8 +77,19 @@ public static class Extensions
         app.UseAuthorization();
 
         app.MapOpenApi();
-        app.MapScalarApiReference("/docs");
+        // Scalar lets its script load without a key; here the whole reference stays behind the key, so only the probes are open.
+        var reference = app.MapGroup("");
+        // The key's scheme is chosen already, so trying an endpoint asks for the key; the fonts would come from a CDN.
+        reference.MapScalarApiReference("/docs", scalar => scalar.AddPreferredSecuritySchemes([ApiKeySecurity.SchemeId]).DisableDefaultFonts());
+        ((IEndpointConventionBuilder)reference).Finally(endpoint =>
+        {
+            foreach (var anonymous in endpoint.Metadata.OfType<IAllowAnonymous>().ToList())
+            {
+                endpoint.Metadata.Remove(anonymous);
+            }
+        });
 
+        app.MapProbesApi();
         app.MapHealthApi();
         app.MapJobsApi();
         app.MapApiKeysApi();
@@ -78,6 +102,8 @@ public static class Extensions
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {
             DashboardTitle = "Batch",
+            // The dashboard's "Back to site" link: the API reference, the one page of the API a browser can show.
+            AppPath = "/docs",
             DisplayStorageConnectionString = false,
             // ASP.NET Core authorization guards the route below; Hangfire's own filter would let localhost in.
             Authorization = [],

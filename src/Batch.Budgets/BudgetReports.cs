@@ -26,11 +26,25 @@ public static class BudgetReports
         ORDER BY b.model_class
         """;
 
+    // A limit left out (null) keeps the budget's own, or for a new budget the account's default.
     private const string UpsertSql = """
         INSERT INTO batch.rate_budgets (account_id, model_class, rpm, input_tpm, output_tpm, requests_available, input_tokens_available,
             output_tokens_available, refilled_at, in_flight_requests, in_flight_input_tokens, in_flight_output_tokens, updated_at)
-        SELECT id, $2, $3, $4, $5, 0, 0, 0, now(), 0, 0, 0, now() FROM batch.provider_accounts WHERE name = $1
-        ON CONFLICT (account_id, model_class) DO UPDATE SET rpm = $3, input_tpm = $4, output_tpm = $5, updated_at = now()
+        SELECT id, $2, coalesce($3, rpm), coalesce($4, input_tpm), coalesce($5, output_tpm), 0, 0, 0, now(), 0, 0, 0, now()
+        FROM batch.provider_accounts WHERE name = $1
+        ON CONFLICT (account_id, model_class) DO UPDATE SET
+            rpm = coalesce($3, rate_budgets.rpm), input_tpm = coalesce($4, rate_budgets.input_tpm),
+            output_tpm = coalesce($5, rate_budgets.output_tpm), updated_at = now()
+        """;
+
+    // The classes model_settings maps models to, count_tokens, and any an account has a budget for (a model no row matches is a class of its own).
+    private const string KnownClassesSql = $"""
+        SELECT model_class FROM batch.model_settings
+        UNION
+        SELECT '{ModelClasses.CountTokens}'
+        UNION
+        SELECT b.model_class FROM batch.rate_budgets b JOIN batch.provider_accounts a ON a.id = b.account_id WHERE a.name = $1
+        ORDER BY 1
         """;
 
     /// <summary>The budgets of an account, one per model class used so far; null when the account does not exist.</summary>
@@ -46,21 +60,39 @@ public static class BudgetReports
         return await exists.ExecuteScalarAsync(cancellationToken) is null ? null : reports;
     }
 
-    /// <summary>Sets the limits of one model class of an account (creating its budget); null when the account does not exist.</summary>
+    /// <summary>
+    /// Sets the given limits of one model class of an account (creating its budget; a limit left out keeps its value);
+    /// null when the account does not exist.
+    /// </summary>
     public static async Task<BudgetReport?> SetLimitsAsync(
-        NpgsqlDataSource dataSource, string accountName, string modelClass, BudgetLimits limits, CancellationToken cancellationToken)
+        NpgsqlDataSource dataSource, string accountName, string modelClass, int? rpm, int? inputTpm, int? outputTpm, CancellationToken cancellationToken)
     {
         await using var upsert = dataSource.CreateCommand(UpsertSql);
         upsert.Parameters.Add(new NpgsqlParameter { Value = accountName });
         upsert.Parameters.Add(new NpgsqlParameter { Value = modelClass });
-        upsert.Parameters.Add(new NpgsqlParameter { Value = limits.Rpm });
-        upsert.Parameters.Add(new NpgsqlParameter { Value = limits.InputTpm });
-        upsert.Parameters.Add(new NpgsqlParameter { Value = limits.OutputTpm });
+        foreach (var limit in new[] { rpm, inputTpm, outputTpm })
+        {
+            upsert.Parameters.Add(new NpgsqlParameter { Value = (object?)limit ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
+        }
         if (await upsert.ExecuteNonQueryAsync(cancellationToken) == 0)
         {
             return null;
         }
         return (await ReadAsync(dataSource, accountName, modelClass, cancellationToken)).Single();
+    }
+
+    /// <summary>The model classes a budget may be set for on this account, in order.</summary>
+    public static async Task<List<string>> KnownClassesAsync(NpgsqlDataSource dataSource, string accountName, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(KnownClassesSql);
+        command.Parameters.Add(new NpgsqlParameter { Value = accountName });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var classes = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            classes.Add(reader.GetString(0));
+        }
+        return classes;
     }
 
     private static async Task<List<BudgetReport>> ReadAsync(

@@ -12,6 +12,9 @@ public readonly record struct ModelClass(string Name, bool CacheReadsCount);
 /// </summary>
 public sealed class ModelClasses(NpgsqlDataSource dataSource, IOptions<BudgetOptions> options, TimeProvider time)
 {
+    /// <summary>The class of <c>count_tokens</c> requests: the provider limits them apart from messages, so their budget is apart too.</summary>
+    public const string CountTokens = "count_tokens";
+
     private readonly SemaphoreSlim _loading = new(1, 1);
     private volatile Snapshot? _snapshot;
 

@@ -8,7 +8,8 @@ namespace Batch.Data;
 /// The provider account named <c>default</c> belongs to configuration (<c>Anthropic:*</c>): every process
 /// writes it at start, so one environment drives both the API and the workers. Other accounts are
 /// created through the API and live only in the database. The key stays in configuration: the row
-/// holds only the name of the setting that has it.
+/// holds only the name of the setting that has it, in configuration's own form <c>Section:Key</c>
+/// (the environment variable <c>Anthropic__ApiKey</c>).
 /// </summary>
 public static class DefaultAccount
 {
@@ -25,13 +26,14 @@ public static class DefaultAccount
             account = new ProviderAccount { Id = Guid.CreateVersion7(), Name = Name, BaseUrl = "", ApiKeyReference = ApiKeySetting, IsDefault = true, CreatedAt = now };
             db.ProviderAccounts.Add(account);
         }
+        var before = new BudgetLimits(account.Rpm, account.InputTpm, account.OutputTpm);
 
         account.BaseUrl = section["BaseUrl"] ?? "https://api.anthropic.com";
         account.ApiVersion = section["Version"] ?? "2023-06-01";
         account.ApiKeyReference = ApiKeySetting;
-        account.Rpm = section.GetValue("Rpm", 50);
-        account.InputTpm = section.GetValue("InputTpm", 30_000);
-        account.OutputTpm = section.GetValue("OutputTpm", 8_000);
+        account.Rpm = section.GetValue("Rpm", ProviderAccount.NewAccountRpm);
+        account.InputTpm = section.GetValue("InputTpm", ProviderAccount.NewAccountInputTpm);
+        account.OutputTpm = section.GetValue("OutputTpm", ProviderAccount.NewAccountOutputTpm);
         account.OutputBudgetMode = section.GetValue("OutputBudgetMode", OutputBudgetMode.ReserveMaxTokens);
         account.UpdatedAt = now;
 
@@ -42,6 +44,27 @@ public static class DefaultAccount
         catch (DbUpdateException) when (db.Entry(account).State == EntityState.Added)
         {
             // Another process inserted it first; its values came from the same configuration.
+            return;
         }
+        await FollowLimitsAsync(db, account, before, cancellationToken);
+    }
+
+    private readonly record struct BudgetLimits(int Rpm, int InputTpm, int OutputTpm);
+
+    /// <summary>
+    /// Budgets made from the account's old limits take the new ones (a restart with other Anthropic__* limits, such as
+    /// ./batch up switching between a real key and the simulator); a limit set on a budget through the API stays.
+    /// </summary>
+    private static async Task FollowLimitsAsync(BatchDbContext db, ProviderAccount account, BudgetLimits before, CancellationToken cancellationToken)
+    {
+        var after = new BudgetLimits(account.Rpm, account.InputTpm, account.OutputTpm);
+        if (before == after)
+        {
+            return;
+        }
+        await db.RateBudgets.Where(b => b.AccountId == account.Id).ExecuteUpdateAsync(set => set
+            .SetProperty(b => b.Rpm, b => b.Rpm == before.Rpm ? after.Rpm : b.Rpm)
+            .SetProperty(b => b.InputTpm, b => b.InputTpm == before.InputTpm ? after.InputTpm : b.InputTpm)
+            .SetProperty(b => b.OutputTpm, b => b.OutputTpm == before.OutputTpm ? after.OutputTpm : b.OutputTpm), cancellationToken);
     }
 }

@@ -4,7 +4,7 @@ namespace Batch.Data;
 
 /// <summary>
 /// First values for the data tables that drift (prices, cache minimums, rate-limit classes),
-/// from ../shared/messages-api.md as read in November 2026. They are rows, editable through
+/// from Anthropic's published values as read in November 2026 (docs/messages-api.md). They are rows, editable through
 /// the API; a later price is a new effective-dated row, not an edit of this file.
 /// </summary>
 internal static class SeedData

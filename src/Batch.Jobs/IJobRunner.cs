@@ -1,3 +1,5 @@
+using Hangfire;
+
 namespace Batch.Jobs;
 
 /// <summary>
@@ -8,5 +10,7 @@ namespace Batch.Jobs;
 public interface IJobRunner
 {
     /// <summary>Starts (or continues) sending a job's pending rows. Safe to call more than once.</summary>
-    Task StartAsync(Guid jobId, CancellationToken cancellationToken);
+    /// <param name="jobName">Only for the dashboard's display name.</param>
+    [JobDisplayName("Start '{1}'")]
+    Task StartAsync(Guid jobId, string jobName, CancellationToken cancellationToken);
 }

@@ -1,3 +1,5 @@
+using Hangfire;
+
 namespace Batch.Jobs;
 
 /// <summary>
@@ -8,5 +10,7 @@ namespace Batch.Jobs;
 public interface IScheduleRunner
 {
     /// <summary>Creates and starts this firing's job; does nothing when the schedule is gone or disabled, or already ran this minute.</summary>
-    Task RunAsync(Guid scheduleId, CancellationToken cancellationToken);
+    /// <param name="scheduleName">Only for the dashboard's display name; the schedule's row has the name in force.</param>
+    [JobDisplayName("Schedule '{1}'")]
+    Task RunAsync(Guid scheduleId, string scheduleName, CancellationToken cancellationToken);
 }

@@ -1,6 +1,6 @@
 namespace Batch.Messages;
 
-/// <summary>Decides what an answer means for the row and the job (see the table in messages-api.md).</summary>
+/// <summary>Decides what an answer means for the row and the job (see the table in docs/messages-api.md).</summary>
 public static class AttemptClassifier
 {
     public const string SpendLimitErrorCode = "enforced_spend_limit_reached";

@@ -24,6 +24,10 @@ internal static class SimulatorAdminApi
         });
 
         admin.MapPost("/options", UpdateOptionsAsync);
+
+        // What a client should budget for: ./batch up gives Batch's default account these, so it neither crawls nor meets 429s.
+        admin.MapGet("/limits", static (SimulatorState state) => TypedResults.Json(
+            new SimulatorLimits(state.Options.Rpm, state.Options.InputTpm, state.Options.OutputTpm), SimulatorJsonContext.Api.SimulatorLimits));
         return app;
     }
 

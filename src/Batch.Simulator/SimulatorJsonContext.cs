@@ -15,6 +15,7 @@ namespace Batch.Simulator;
 [JsonSerializable(typeof(MessageDeltaEvent))]
 [JsonSerializable(typeof(TypeOnlyEvent))]
 [JsonSerializable(typeof(SimulatorStatsSnapshot))]
+[JsonSerializable(typeof(SimulatorLimits))]
 internal sealed partial class SimulatorJsonContext : JsonSerializerContext
 {
     /// <summary>

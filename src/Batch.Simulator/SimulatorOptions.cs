@@ -96,6 +96,9 @@ public sealed class SimulatorOptions
     public int Seed { get; set; }
 }
 
+/// <summary>The per-minute limits in force, per model class, as <c>GET /_simulator/limits</c> serves them; 0 = unlimited.</summary>
+public sealed record SimulatorLimits(int Rpm, long InputTpm, long OutputTpm);
+
 /// <summary>How output tokens are charged against OTPM.</summary>
 public enum OutputTokenMode
 {

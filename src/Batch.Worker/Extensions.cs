@@ -3,6 +3,7 @@ using Batch.Jobs;
 using Batch.Messages;
 using Batch.Worker.Execution;
 using Hangfire;
+using Microsoft.Extensions.Configuration.Memory;
 
 namespace Batch.Worker;
 
@@ -12,6 +13,11 @@ public static class Extensions
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
+        // HttpClient logs four Information lines per request, hundreds a second here: Warning by default, under every other source.
+        configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = [new("Logging:LogLevel:System.Net.Http.HttpClient", nameof(LogLevel.Warning))],
+        });
         services.Configure<WorkerOptions>(configuration.GetSection(WorkerOptions.SectionName));
         builder.AddBatchMessages();
         builder.AddBatchBudgets();
@@ -22,7 +28,9 @@ public static class Extensions
         services.AddTransient<IRowChunkRunner, RowChunkRunner>();
         services.AddScoped<JobContextLoader>();
         services.AddSingleton<RowStore>();
+        services.AddSingleton<ChunkActivityStore>();
         services.AddSingleton<CacheWarmth>();
+        services.AddSingleton<FirstRowsCheck>();
         services.AddSingleton<SpendCapStore>();
         services.AddSingleton<SpendCapGate>();
         services.AddSingleton<SpendCapSweeper>();

@@ -19,7 +19,7 @@ internal sealed partial class JobRunner(
     IOptions<WorkerOptions> options,
     ILogger<JobRunner> logger) : IJobRunner
 {
-    public async Task StartAsync(Guid jobId, CancellationToken cancellationToken)
+    public async Task StartAsync(Guid jobId, string jobName, CancellationToken cancellationToken)
     {
         if (!await store.MarkRunningAsync(jobId, cancellationToken))
         {
@@ -43,10 +43,10 @@ internal sealed partial class JobRunner(
         var servers = storage.GetMonitoringApi().Servers()
             .Count(s => s.Queues.Contains(BatchQueues.Rows) && s.Heartbeat > DateTime.UtcNow.AddMinutes(-1));
         var chunks = Math.Clamp((pending + settings.ClaimBatchSize - 1) / settings.ClaimBatchSize, 1, Math.Max(1, servers * settings.ChunksPerServer));
-        for (var chunk = 0; chunk < chunks; chunk++)
+        for (var chunk = 1; chunk <= chunks; chunk++)
         {
             var index = chunk;
-            jobs.Enqueue<IRowChunkRunner>(BatchQueues.Rows, runner => runner.RunChunkAsync(jobId, index, CancellationToken.None));
+            jobs.Enqueue<IRowChunkRunner>(BatchQueues.Rows, runner => runner.RunChunkAsync(jobId, job.Name, index, CancellationToken.None));
         }
         LogStarted(logger, jobId, pending, chunks, servers);
     }

@@ -1,11 +1,18 @@
 using Batch.Data.Entities;
+using Batch.Jobs;
 using Batch.Worker.Execution;
 
 namespace Batch.Worker;
 
 internal sealed partial class RowChunkRunner(JobContextLoader loader, ChunkExecution execution, RowStore store, ILogger<RowChunkRunner> logger) : IRowChunkRunner
 {
-    public async Task RunChunkAsync(Guid jobId, int chunk, CancellationToken cancellationToken)
+    public Task RunChunkAsync(Guid jobId, string jobName, int chunk, CancellationToken cancellationToken) =>
+        RunAsync(jobId, chunk, cancellationToken);
+
+    public Task RestartAsync(Guid jobId, string jobName, CancellationToken cancellationToken) =>
+        RunAsync(jobId, chunk: 0, cancellationToken);
+
+    private async Task RunAsync(Guid jobId, int chunk, CancellationToken cancellationToken)
     {
         var job = await loader.LoadRunnableAsync(jobId, cancellationToken);
         if (job?.Status != JobStatus.Running)
@@ -15,9 +22,9 @@ internal sealed partial class RowChunkRunner(JobContextLoader loader, ChunkExecu
 
         var summary = await execution.RunAsync(job, rowLimit: null, cancellationToken);
         LogChunk(logger, chunk, jobId, Environment.ProcessId, summary.Recorded, summary.Superseded, summary.Released);
-        if (await store.TryCompleteAsync(jobId, CancellationToken.None))
+        if (await store.TryFinishAsync(jobId, CancellationToken.None) is { } finished)
         {
-            LogCompleted(logger, jobId);
+            LogFinished(logger, jobId, finished);
         }
     }
 
@@ -25,6 +32,6 @@ internal sealed partial class RowChunkRunner(JobContextLoader loader, ChunkExecu
     [LoggerMessage(Level = LogLevel.Information, Message = "Chunk {Chunk} of job {JobId} in process {ProcessId} done: recorded {Recorded}, superseded {Superseded}, released {Released}")]
     private static partial void LogChunk(ILogger logger, int chunk, Guid jobId, int processId, int recorded, int superseded, int released);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} completed")]
-    private static partial void LogCompleted(ILogger logger, Guid jobId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} {Status}")]
+    private static partial void LogFinished(ILogger logger, Guid jobId, JobStatus status);
 }

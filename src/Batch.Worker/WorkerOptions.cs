@@ -26,6 +26,12 @@ public sealed class WorkerOptions
     /// <summary>...or as soon as this many are waiting.</summary>
     public int ResultFlushMaxRows { get; set; } = 500;
 
+    /// <summary>
+    /// A job whose first this many recorded rows all failed with the same error that comes from the spec (unknown model, a
+    /// refused shared field, no permission) is paused with that error; 0 turns this off.
+    /// </summary>
+    public int FailFastRows { get; set; } = 10;
+
     /// <summary>How often a process looks for running jobs whose rows nobody works on (their worker died) and restarts them.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -25,6 +25,8 @@ public class BadFileCorpusTests(SmallLimitsApiFixture fixture) : IClassFixture<S
         { "bad-quoting.csv", 422, 3, null, null, "quot" },
         { "field-too-large.csv", 422, 3, null, null, "limit of 1,024 bytes" },
         { "multiline-row-wrong-count.csv", 422, 4, null, null, "3 fields" },
+        { "unterminated-quote.csv", 422, 5, null, null, "quot" },
+        { "unterminated-quote-mid-file.csv", 422, 3, null, null, "quot" },
         { "missing-header-name.csv", 422, 1, null, 2, "no name" },
         { "nul-character.csv", 422, 3, "text", 2, "NUL" },
         { "corrupt.csv.gz", 422, null, "file", null, "gzip" },

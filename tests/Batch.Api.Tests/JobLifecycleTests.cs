@@ -112,7 +112,12 @@ public class JobLifecycleTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         await SqlAsync($"""
             UPDATE batch.job_rows SET status = 2 WHERE job_id = '{id}' AND seq <= 4;
             UPDATE batch.job_rows SET status = 3 WHERE job_id = '{id}' AND seq = 5;
-            UPDATE batch.job_rows SET status = 1, lease_expires_at = now() + interval '1 minute' WHERE job_id = '{id}' AND seq IN (6, 7);
+            UPDATE batch.job_rows SET status = 1, lease_expires_at = now() + interval '1 minute' WHERE job_id = '{id}' AND seq IN (6, 7, 8);
+            -- Two live chunks hold 2 claimed and 1 in flight; a dead one's report (past its time) is left out.
+            INSERT INTO batch.job_chunk_activity (job_id, chunk_id, claimed, in_flight, expires_at) VALUES
+                ('{id}', gen_random_uuid(), 1, 1, now() + interval '5 seconds'),
+                ('{id}', gen_random_uuid(), 1, 0, now() + interval '5 seconds'),
+                ('{id}', gen_random_uuid(), 7, 7, now() - interval '1 second');
             UPDATE batch.jobs SET status = 1, started_at = now() - interval '50 seconds', succeeded_rows = 4, failed_rows = 1,
                 input_tokens = 100, cache_write_5m_tokens = 20, cache_write_1h_tokens = 0, cache_read_tokens = 300, output_tokens = 40, cost_usd = 0.0123
             WHERE id = '{id}';
@@ -122,8 +127,9 @@ public class JobLifecycleTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 
         Assert.Equal("running", job.GetProperty("status").GetString());
         var counts = job.GetProperty("counts");
-        Assert.Equal((3, 2, 4, 1, 0), (counts.GetProperty("pending").GetInt32(), counts.GetProperty("in_flight").GetInt32(),
-            counts.GetProperty("succeeded").GetInt32(), counts.GetProperty("failed").GetInt32(), counts.GetProperty("canceled").GetInt32()));
+        Assert.Equal((2, 2, 1, 4, 1, 0), (counts.GetProperty("pending").GetInt32(), counts.GetProperty("claimed").GetInt32(),
+            counts.GetProperty("in_flight").GetInt32(), counts.GetProperty("succeeded").GetInt32(), counts.GetProperty("failed").GetInt32(),
+            counts.GetProperty("canceled").GetInt32()));
         var tokens = job.GetProperty("tokens");
         Assert.Equal((100L, 20L, 300L, 40L), (tokens.GetProperty("input").GetInt64(), tokens.GetProperty("cache_write_5m").GetInt64(),
             tokens.GetProperty("cache_read").GetInt64(), tokens.GetProperty("output").GetInt64()));

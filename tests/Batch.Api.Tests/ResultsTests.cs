@@ -47,6 +47,29 @@ public class ResultsTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task Jsonl_lines_carry_batchs_own_fields_in_a_sibling_of_the_result()
+    {
+        using var client = fixture.Api.CreateClient();
+        var id = await CreateFinishedJobAsync(client);
+
+        var text = await client.GetStringAsync(new Uri($"/api/jobs/{id}/results", UriKind.Relative));
+
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var first = JsonDocument.Parse(lines[0]).RootElement;
+        Assert.Equal(["custom_id", "result", "batch"], first.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["type", "message"], first.GetProperty("result").EnumerateObject().Select(p => p.Name));
+        Assert.Contains("""
+            "batch":{"request_id":"req_1","latency_ms":812,"attempts":1,"error_type":null,"cost_usd":0.000125}
+            """, lines[0], StringComparison.Ordinal);
+        Assert.Contains("""
+            "batch":{"request_id":"req_2","latency_ms":95,"attempts":2,"error_type":"invalid_request_error","cost_usd":null}
+            """, lines[1], StringComparison.Ordinal);
+        Assert.Contains("""
+            "batch":{"request_id":null,"latency_ms":null,"attempts":null,"error_type":null,"cost_usd":null}
+            """, lines[2], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Pending_rows_are_left_out_unless_asked_for()
     {
         using var client = fixture.Api.CreateClient();
@@ -103,15 +126,42 @@ public class ResultsTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         using var csv = new CsvParser(reader, CultureInfo.InvariantCulture);
         Assert.True(await csv.ReadAsync());
         Assert.Equal(["custom_id", "text", "note", "output_text", "stop_reason", "input_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
-            "cache_read_tokens", "output_tokens", "cost_usd", "error"], csv.Record!);
+            "cache_read_tokens", "output_tokens", "cost_usd", "request_id", "latency_ms", "attempts", "error_type", "error"], csv.Record!);
         Assert.True(await csv.ReadAsync());
-        Assert.Equal(["a1", "'=HYPERLINK(\"http://x\")", "'@cmd", "'+SUM(1)", "end_turn", "10", "7", "0", "300", "5", "0.000125", ""], csv.Record!);
+        Assert.Equal(["a1", "'=HYPERLINK(\"http://x\")", "'@cmd", "'+SUM(1)", "end_turn", "10", "7", "0", "300", "5", "0.000125", "req_1", "812", "1", "", ""],
+            csv.Record!);
         Assert.True(await csv.ReadAsync());
         Assert.Equal("'-2 is\tfine", csv[1]);
-        Assert.Equal("invalid_request_error: prompt is too long", csv[11]);
+        Assert.Equal(["req_2", "95", "2", "invalid_request_error", "prompt is too long"], csv.Record![11..]);
         Assert.True(await csv.ReadAsync());
-        Assert.Equal("canceled", csv[11]);
+        Assert.Equal(["", "", "", "", "canceled"], csv.Record![11..]);
         Assert.False(await csv.ReadAsync());
+    }
+
+    [Fact]
+    public async Task Csv_has_a_byte_order_mark_only_when_asked_for()
+    {
+        using var client = fixture.Api.CreateClient();
+        var id = await CreateFinishedJobAsync(client);
+
+        var plain = await client.GetByteArrayAsync(new Uri($"/api/jobs/{id}/results?format=csv", UriKind.Relative));
+        var forExcel = await client.GetByteArrayAsync(new Uri($"/api/jobs/{id}/results?format=csv&bom=true", UriKind.Relative));
+
+        Assert.Equal("custom_id,"u8.ToArray(), plain[..10]);
+        Assert.Equal([0xEF, 0xBB, 0xBF, .. "custom_id,"u8.ToArray()], forExcel[..13]);
+        Assert.Equal(plain, forExcel[3..]);
+    }
+
+    [Fact]
+    public async Task A_csv_whose_id_column_gives_the_custom_ids_does_not_repeat_them_in_a_column_of_their_own()
+    {
+        using var client = fixture.Api.CreateClient();
+        var id = await Uploads.CreateJobAsync(client, """{"model": "claude-haiku-4-5", "template": "{{review}}", "max_tokens": 16}""", "id,review\nr7,good\nr9,bad\n");
+
+        var csv = await client.GetStringAsync(new Uri($"/api/jobs/{id}/results?format=csv&include_pending=true", UriKind.Relative));
+
+        Assert.StartsWith("id,review,output_text,", csv, StringComparison.Ordinal);
+        Assert.StartsWith("r7,good,", csv.Split('\n')[1], StringComparison.Ordinal);
     }
 
     [Fact]
@@ -138,10 +188,12 @@ public class ResultsTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         await using var command = fixture.Database.DataSource.CreateCommand($"""
             UPDATE batch.job_rows SET status = 2, output_content = '[{"{"}"type": "text", "text": "+SUM(1)"{"}"}]', output_text = '+SUM(1)', stop_reason = 'end_turn',
                 input_tokens = 10, cache_write5m_tokens = 7, cache_read_tokens = 300, output_tokens = 5, message_id = 'msg_1',
-                response_model = 'claude-haiku-4-5-20251001', cost_usd = 0.000125, completed_at = now()
+                response_model = 'claude-haiku-4-5-20251001', cost_usd = 0.000125, completed_at = now(), request_id = 'req_1', latency_ms = 812, attempts = 1
             WHERE job_id = '{id}' AND seq = 1;
-            UPDATE batch.job_rows SET status = 3, error_type = 'invalid_request_error', error_message = 'prompt is too long', http_status = 400
+            UPDATE batch.job_rows SET status = 3, error_type = 'invalid_request_error', error_message = 'prompt is too long', http_status = 400,
+                request_id = 'req_2', latency_ms = 95, attempts = 2
             WHERE job_id = '{id}' AND seq = 2;
+            UPDATE batch.job_rows SET attempts = 1 WHERE job_id = '{id}' AND seq = 3;
             UPDATE batch.job_rows SET status = 4 WHERE job_id = '{id}' AND seq = 3;
             """);
         await command.ExecuteNonQueryAsync();

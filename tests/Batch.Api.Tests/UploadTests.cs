@@ -52,7 +52,11 @@ public class UploadTests(ApiFixture fixture) : IClassFixture<ApiFixture>
             Assert.Equal("u1", defaults.RootElement.GetProperty("metadata").GetProperty("user_id").GetString());
         }
         var rows = await db.JobRows.Where(r => r.JobId == id).OrderBy(r => r.Seq).ToListAsync();
-        Assert.Equal(["row-000001", "row-000002", "row-000003"], rows.Select(r => r.CustomId));
+        // The file's id column gives the custom_ids (and stays an input, for the template).
+        Assert.Equal(["r001", "r002", "r003"], rows.Select(r => r.CustomId));
+        Assert.Equal("id", job.IdColumn);
+        Assert.Equal("r002", Input(rows[1])["id"]);
+        Assert.Empty(body.GetProperty("notes").EnumerateArray());
         Assert.All(rows, r => Assert.Equal(RowStatus.Pending, r.Status));
         Assert.Equal("Great, really \"great\" value", Input(rows[0])["review"]);
         Assert.Equal("Two\r\nlines", Input(rows[1])["review"]);
@@ -97,6 +101,93 @@ public class UploadTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         var rows = await db.JobRows.Where(r => r.JobId == id).OrderBy(r => r.Seq).ToListAsync();
         Assert.Equal(["alpha", "beta"], rows.Select(r => r.CustomId));
         Assert.Equal("one, with comma", Input(rows[0])["text"]);
+    }
+
+    [Theory]
+    [InlineData(null, "custom_id,id,text\na1,b1,x\n", "a1", "custom_id")]
+    [InlineData(null, "id,text\nb1,x\n", "b1", "id")]
+    [InlineData("key", "key,id,text\nk1,b1,x\n", "k1", "key")]
+    [InlineData("", "custom_id,id,text\na1,b1,x\n", "row-000001", null)]
+    [InlineData(null, "text\nx\n", "row-000001", null)]
+    public async Task Custom_ids_come_from_id_column_then_custom_id_then_id_then_row_numbers(string? idColumn, string csv, string customId, string? usedColumn)
+    {
+        using var client = fixture.Api.CreateClient();
+        var spec = JsonSerializer.Serialize(new { model = "claude-haiku-4-5", template = "{{text}}", max_tokens = 8, id_column = idColumn },
+            new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull });
+
+        var id = await Uploads.CreateJobAsync(client, spec, csv);
+        await Uploads.ExpandRowsAsync(fixture.Database, id);
+
+        await using var db = fixture.Database.CreateContext();
+        Assert.Equal(customId, (await db.JobRows.SingleAsync(r => r.JobId == id)).CustomId);
+        Assert.Equal(usedColumn, (await db.Jobs.SingleAsync(j => j.Id == id)).IdColumn);
+    }
+
+    [Fact]
+    public async Task An_id_value_that_cannot_be_a_custom_id_names_its_column_and_how_to_choose_another()
+    {
+        using var client = fixture.Api.CreateClient();
+
+        using var response = await Uploads.PostAsync(client, Uploads.TemplateSpec, "id,text\nfine,x\nnot fine,y\n", "rows.csv");
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        var error = (await Uploads.JsonAsync(response)).GetProperty("errors")[0];
+        Assert.Equal((3, "id"), (error.GetProperty("line").GetInt32(), error.GetProperty("field").GetString()));
+        Assert.Contains("\"id_column\"", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_id_column_that_names_no_column_or_meets_params_lines_is_refused()
+    {
+        using var client = fixture.Api.CreateClient();
+        const string spec = """{"model": "claude-haiku-4-5", "template": "{{text}}", "max_tokens": 8, "id_column": "key"}""";
+
+        using var csv = await Uploads.PostAsync(client, spec, "id,text\nb1,x\n", "rows.csv");
+        using var batchLines = await Uploads.PostAsync(client, """{"model": "claude-haiku-4-5", "max_tokens": 8, "id_column": "key"}""",
+            """{"custom_id": "p", "params": {"messages": [{"role": "user", "content": "hi"}]}}""", "rows.jsonl");
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, csv.StatusCode);
+        var error = (await Uploads.JsonAsync(csv)).GetProperty("errors")[0];
+        Assert.Equal("spec.id_column", error.GetProperty("field").GetString());
+        Assert.Contains("'key' names no column of the header (id, text)", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, batchLines.StatusCode);
+        Assert.Equal("spec.id_column", (await Uploads.JsonAsync(batchLines)).GetProperty("errors")[0].GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task Jsonl_template_lines_take_their_custom_ids_from_the_id_column_variable()
+    {
+        using var client = fixture.Api.CreateClient();
+        const string spec = """{"model": "claude-haiku-4-5", "template": "{{text}}", "max_tokens": 8, "id_column": "n"}""";
+
+        var id = await Uploads.CreateJobAsync(client, spec, "{\"n\": 5, \"text\": \"a\"}\n{\"n\": \"six\", \"text\": \"b\"}\n", "rows.jsonl");
+        using var missing = await Uploads.PostAsync(client, spec, "{\"n\": 5, \"text\": \"a\"}\n{\"text\": \"b\"}\n", "rows.jsonl");
+        await Uploads.ExpandRowsAsync(fixture.Database, id);
+
+        await using var db = fixture.Database.CreateContext();
+        Assert.Equal(["5", "six"], await db.JobRows.Where(r => r.JobId == id).OrderBy(r => r.Seq).Select(r => r.CustomId).ToListAsync());
+        Assert.Equal("n", (await db.Jobs.SingleAsync(j => j.Id == id)).IdColumn);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, missing.StatusCode);
+        var error = (await Uploads.JsonAsync(missing)).GetProperty("errors")[0];
+        Assert.Equal((2, "n"), (error.GetProperty("line").GetInt32(), error.GetProperty("field").GetString()));
+    }
+
+    [Fact]
+    public async Task A_model_with_no_price_and_no_settings_is_stored_with_a_note_not_refused()
+    {
+        using var client = fixture.Api.CreateClient();
+
+        using var unknown = await Uploads.PostAsync(client, """{"model": "gpt-4o", "template": "{{text}}", "max_tokens": 8}""", "text\nx\n", "rows.csv");
+        using var known = await Uploads.PostAsync(client, """{"model": "claude-haiku-4-5-20251001", "template": "{{text}}", "max_tokens": 8}""", "text\nx\n", "rows.csv");
+
+        Assert.Equal(HttpStatusCode.Created, unknown.StatusCode);
+        var created = await Uploads.JsonAsync(unknown);
+        var note = Assert.Single(created.GetProperty("notes").EnumerateArray()).GetString();
+        Assert.Contains("'gpt-4o'", note, StringComparison.Ordinal);
+        Assert.Contains("POST /api/prices", note, StringComparison.Ordinal);
+        var status = await client.GetStringAsync(new Uri($"/api/jobs/{created.GetProperty("id").GetGuid()}", UriKind.Relative));
+        Assert.Equal(note, JsonDocument.Parse(status).RootElement.GetProperty("notes")[0].GetString());
+        Assert.Empty((await Uploads.JsonAsync(known)).GetProperty("notes").EnumerateArray());
     }
 
     [Fact]

@@ -95,7 +95,7 @@ public class SharedBudgetTests(PostgresDatabase database) : IClassFixture<Postgr
         Assert.Equal((0L, 120L), (settled.OutputTokens.InFlight, settled.OutputTokens.UsedLastMinute));
         Assert.Equal((0L, 1L), (settled.Requests.InFlight, settled.Requests.UsedLastMinute));
 
-        var changed = await BudgetReports.SetLimitsAsync(process.DataSource, accountName, "sonnet-4", new BudgetLimits(1, 1_000_000, 1_000_000), CancellationToken.None);
+        var changed = await BudgetReports.SetLimitsAsync(process.DataSource, accountName, "sonnet-4", 1, 1_000_000, 1_000_000, CancellationToken.None);
         Assert.Equal(1, changed!.Requests.Limit);
         // One request per minute, and the minute already holds one: the running process must now wait.
         using var shortWait = new CancellationTokenSource(TimeSpan.FromSeconds(3));

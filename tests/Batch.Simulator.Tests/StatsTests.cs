@@ -86,4 +86,19 @@ public sealed class StatsTests : SimulatorTest
         Assert.Equal(HttpStatusCode.Unauthorized, reset.StatusCode);
         Assert.True(stats.Headers.Contains("request-id"));
     }
+
+    [Fact]
+    public async Task Limits_are_served_as_they_are_in_force_and_need_the_key()
+    {
+        Server.Options.Rpm = 120;
+        using var request = new HttpRequestMessage(HttpMethod.Get, "_simulator/limits");
+        request.Headers.Add("x-api-key", Server.ApiKey);
+
+        using var response = await Client.Http.SendAsync(request);
+        using var anonymous = await Client.Http.GetAsync("_simulator/limits");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("""{"rpm":120,"input_tpm":2000000,"output_tpm":400000}""", await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
 }

@@ -141,7 +141,7 @@ internal static class WorkerTestKit
     /// <summary>What the API does after creating, resuming or retrying a job.</summary>
     public static void EnqueueStart(IHost host, Guid jobId) =>
         host.Services.GetRequiredService<IBackgroundJobClient>()
-            .Enqueue<IJobRunner>(BatchQueues.Control, runner => runner.StartAsync(jobId, CancellationToken.None));
+            .Enqueue<IJobRunner>(BatchQueues.Control, runner => runner.StartAsync(jobId, "test job", CancellationToken.None));
 
     /// <summary>Enqueues the job's start through Hangfire's storage, as the API does, for worker processes to run.</summary>
     public static void EnqueueStart(PostgresDatabase database, Guid jobId)
@@ -150,7 +150,7 @@ internal static class WorkerTestKit
         Hangfire.Logging.LogProvider.SetCurrentLogProvider(null);
         var options = new PostgreSqlStorageOptions { SchemaName = PostgresServer.HangfireSchema, PrepareSchemaIfNecessary = false };
         var storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(database.ConnectionString, options), options);
-        new BackgroundJobClient(storage).Enqueue<IJobRunner>(BatchQueues.Control, runner => runner.StartAsync(jobId, CancellationToken.None));
+        new BackgroundJobClient(storage).EnqueueStart(jobId, "test job");
     }
 
     public static async Task<Job> ReadJobAsync(PostgresDatabase database, Guid jobId)

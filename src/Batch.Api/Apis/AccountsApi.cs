@@ -96,9 +96,9 @@ public static partial class AccountsApi
             Name = request.Name,
             BaseUrl = request.BaseUrl,
             ApiKeyReference = request.ApiKeySetting,
-            Rpm = 50,
-            InputTpm = 30_000,
-            OutputTpm = 8_000,
+            Rpm = ProviderAccount.NewAccountRpm,
+            InputTpm = ProviderAccount.NewAccountInputTpm,
+            OutputTpm = ProviderAccount.NewAccountOutputTpm,
             CreatedAt = now,
         };
         if (Apply(request, account, now) is { } invalid)
@@ -134,9 +134,9 @@ public static partial class AccountsApi
         }
         await db.SaveChangesAsync(cancellationToken);
         // Jobs paused at the old limit that fit under the new one go on now, not at the workers' next sweep.
-        foreach (var jobId in await AccountCapPauses.ResumeAsync(dataSource, account.Id, cancellationToken))
+        foreach (var (jobId, jobName) in await AccountCapPauses.ResumeAsync(dataSource, account.Id, cancellationToken))
         {
-            backgroundJobs.Enqueue<IJobRunner>(BatchQueues.Control, runner => runner.StartAsync(jobId, CancellationToken.None));
+            backgroundJobs.EnqueueStart(jobId, jobName);
         }
         var spend = await AccountSpend.ReadAsync(db, account.Id, time.GetUtcNow(), cancellationToken);
         return TypedResults.Ok(AccountResponse.From(account, spend.GetValueOrDefault(account.Id, AccountSpend.None)));

@@ -18,7 +18,8 @@ internal static class ApiExamples
          "template": "Review {{id}} ({{stars}} stars): {{review}}", "max_tokens": 32, "cache_ttl": "5m", "temperature": 0}
         ```
 
-        CSV (header required; a `custom_id` column is used when present, else `row-000001`, ...):
+        CSV (header required). The custom_ids come from the column the spec's `id_column` names, else a `custom_id` column, else an
+        `id` column, else they are numbered `row-000001`, ... (`"id_column": ""` numbers them whatever the columns):
         ```csv
         id,review,stars
         r001,"Great screen, poor battery.",3
@@ -32,7 +33,7 @@ internal static class ApiExamples
 
         Answer (201):
         ```json
-        {"id": "0193a5c2-...", "row_count": 1, "status": "queued",
+        {"id": "0193a5c2-...", "row_count": 1, "status": "queued", "notes": [],
          "links": {"self": "/api/jobs/0193a5c2-...", "results": "/api/jobs/0193a5c2-.../results", "cancel": "/api/jobs/0193a5c2-.../cancel"}}
         ```
 
@@ -54,10 +55,10 @@ internal static class ApiExamples
     public const string GetJob = """
         ```json
         {"id": "0193a5c2-...", "name": "Classify reviews", "project": "team-a", "status": "running", "status_reason": null, "cache_note": null,
-         "model": "claude-sonnet-4-5", "account": "default", "row_format": "csv_template", "row_count": 1000,
-         "counts": {"pending": 700, "in_flight": 40, "succeeded": 255, "failed": 5, "canceled": 0},
+         "notes": [], "model": "claude-sonnet-4-5", "account": "default", "row_format": "csv_template", "row_count": 1000,
+         "counts": {"pending": 640, "claimed": 60, "in_flight": 40, "succeeded": 255, "failed": 5, "canceled": 0},
          "tokens": {"input": 25500, "cache_write_5m": 1200, "cache_write_1h": 0, "cache_read": 305000, "output": 2600},
-         "cost_usd": 0.1602, "progress": {"done": 260, "total": 1000, "fraction": 0.26}, "estimated_seconds_left": 85.4,
+         "cost_usd": 0.16025, "progress": {"done": 260, "total": 1000, "fraction": 0.26}, "estimated_seconds_left": 85.4,
          "created_at": "2026-11-24T10:00:00Z", "started_at": "2026-11-24T10:00:01Z", "finished_at": null, "updated_at": "2026-11-24T10:00:31Z",
          "links": {"self": "/api/jobs/0193a5c2-...", "results": "/api/jobs/0193a5c2-.../results", "cancel": "/api/jobs/0193a5c2-.../cancel"}}
         ```
@@ -70,12 +71,16 @@ internal static class ApiExamples
         {"custom_id": "r001", "result": {"type": "succeeded", "message": {"id": "msg_...", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
          "content": [{"type": "text", "text": "negative: battery"}], "stop_reason": "end_turn", "stop_sequence": null,
          "usage": {"input_tokens": 25, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 1210, "output_tokens": 4,
-                   "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0}}}}}
-        {"custom_id": "r002", "result": {"type": "errored", "error": {"type": "error", "error": {"type": "invalid_request_error", "message": "..."}}}}
-        {"custom_id": "r003", "result": {"type": "canceled"}}
+                   "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0}}}},
+         "batch": {"request_id": "req_...", "latency_ms": 812, "attempts": 1, "error_type": null, "cost_usd": 0.000448}}
+        {"custom_id": "r002", "result": {"type": "errored", "error": {"type": "error", "error": {"type": "invalid_request_error", "message": "..."}}},
+         "batch": {"request_id": "req_...", "latency_ms": 95, "attempts": 1, "error_type": "invalid_request_error", "cost_usd": null}}
+        {"custom_id": "r003", "result": {"type": "canceled"}, "batch": {"request_id": null, "latency_ms": null, "attempts": null, "error_type": null, "cost_usd": null}}
         ```
-        CSV: the input columns, then output_text, stop_reason, input_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
-        cache_read_tokens, output_tokens, cost_usd, error. Cells starting with = + - @ tab or CR get a leading '.
+        `result` is exactly Anthropic's; `batch` holds Batch's own fields. CSV: `custom_id` (unless an input column holds the ids), the
+        input columns, then output_text, stop_reason, input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,
+        output_tokens, cost_usd, request_id, latency_ms, attempts, error_type, error. Cells starting with = + - @ tab or CR get a leading '.
+        `?bom=true` starts the CSV with a UTF-8 byte order mark, which Excel needs to read UTF-8.
         """;
 
     public const string CostReport = """

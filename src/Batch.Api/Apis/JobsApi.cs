@@ -46,11 +46,11 @@ public static class JobsApi
         api.MapPost("/{id:guid}/cancel", (Guid id, ClaimsPrincipal user, JobActions actions, JobStore store, CancellationToken ct) =>
                 ActAsync(id, user, store, actions.CancelAsync, ct))
             .WithName("CancelJob")
-            .WithSummary("Cancel a queued, running or paused job: pending rows are canceled; rows in flight finish and are recorded.");
+            .WithSummary("Cancel a queued, running or paused job: pending and claimed rows are canceled; requests in flight are answered and recorded.");
         api.MapPost("/{id:guid}/pause", (Guid id, ClaimsPrincipal user, JobActions actions, JobStore store, CancellationToken ct) =>
                 ActAsync(id, user, store, actions.PauseAsync, ct))
             .WithName("PauseJob")
-            .WithSummary("Pause a queued or running job: workers stop sending its rows.");
+            .WithSummary("Pause a queued or running job: within a second claimed rows go back to pending; requests in flight are answered and recorded.");
         api.MapPost("/{id:guid}/resume", (Guid id, ClaimsPrincipal user, JobActions actions, JobStore store, CancellationToken ct) =>
                 ActAsync(id, user, store, actions.ResumeAsync, ct))
             .WithName("ResumeJob")
@@ -167,21 +167,22 @@ public static class JobsApi
     }
 
     private static async Task<IResult> GetResultsAsync(
-        Guid id, HttpRequest request, ClaimsPrincipal user, JobStore store, CancellationToken cancellationToken, string? format = null, [FromQuery(Name = "include_pending")] bool includePending = false)
+        Guid id, HttpRequest request, ClaimsPrincipal user, JobStore store, CancellationToken cancellationToken, string? format = null,
+        [FromQuery(Name = "include_pending")] bool includePending = false, bool bom = false)
     {
         if (ResultsDownload.Negotiate(format, request) is not { } chosen)
         {
             return ProblemResults.Field("format", "Either jsonl or csv.", StatusCodes.Status400BadRequest);
         }
         var job = await store.Visible(user.ToCaller()).SingleOrDefaultAsync(j => j.Id == id, cancellationToken);
-        return job is null ? ProblemResults.NotFound("job") : new ResultsDownload(job, chosen.Format, chosen.ContentType, includePending);
+        return job is null ? ProblemResults.NotFound("job") : new ResultsDownload(job, chosen.Format, chosen.ContentType, includePending, bom);
     }
 }
 
 /// <summary>The multipart form of <c>POST /api/jobs</c>, for the API description (the endpoint reads the parts as they stream).</summary>
 public sealed class JobUploadForm
 {
-    /// <summary>JSON: name, model, account, system, template, max_tokens, temperature, top_p, top_k, stop_sequences, metadata, cache_ttl, tools, tool_choice, priority, csv_delimiter. Send it before the file.</summary>
+    /// <summary>JSON: name, model, account, system, template, max_tokens, temperature, top_p, top_k, stop_sequences, metadata, cache_ttl, tools, tool_choice, priority, csv_delimiter, id_column. Send it before the file.</summary>
     public required string Spec { get; init; }
 
     /// <summary>CSV (header row, RFC 4180) or JSONL (template variables, or {"custom_id", "params"}); gzip accepted.</summary>

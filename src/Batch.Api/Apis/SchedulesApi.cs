@@ -244,7 +244,7 @@ public static class SchedulesApi
     /// <summary>An enabled schedule is a recurring job on the control queue, in its own time zone; a disabled one has none.</summary>
     private static void Register(IRecurringJobManager recurringJobs, JobSchedule schedule)
     {
-        var id = schedule.Id;
+        var (id, name) = (schedule.Id, schedule.Name);
         var recurringJobId = ScheduleCron.RecurringJobId(id);
         if (!schedule.Enabled)
         {
@@ -252,7 +252,7 @@ public static class SchedulesApi
             return;
         }
         recurringJobs.AddOrUpdate<IScheduleRunner>(
-            recurringJobId, BatchQueues.Control, runner => runner.RunAsync(id, CancellationToken.None), schedule.Cron,
+            recurringJobId, BatchQueues.Control, runner => runner.RunAsync(id, name, CancellationToken.None), schedule.Cron,
             new RecurringJobOptions { TimeZone = ScheduleCron.TryFindTimeZone(schedule.TimeZone)! });
     }
 }

@@ -11,6 +11,10 @@ namespace Batch.Api.Authentication;
 /// Authenticates <c>Authorization: Bearer &lt;key&gt;</c> for REST clients, and <c>Basic</c> with the key as
 /// the password so a browser can open the dashboard and the API reference with its own login prompt.
 /// </summary>
+/// <remarks>
+/// The challenge sends each scheme in a <c>WWW-Authenticate</c> header of its own: browsers (Chromium at least) neither
+/// prompt nor use <c>user:key@</c> credentials when Basic shares a header with Bearer.
+/// </remarks>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
@@ -19,6 +23,11 @@ public sealed class ApiKeyAuthenticationHandler(
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
+
+    /// <summary>The challenges of a 401, in this order, one header each.</summary>
+    public static readonly string[] Challenges = ["Bearer", "Basic realm=\"Batch\", charset=\"UTF-8\""];
+
+    private const string InvalidKey = "The API key is not valid or has been revoked.";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -40,18 +49,22 @@ public sealed class ApiKeyAuthenticationHandler(
 
         var identity = await validator.ValidateAsync(key, SchemeName, Context.RequestAborted);
         return identity is null
-            ? AuthenticateResult.Fail("The API key is not valid or has been revoked.")
+            ? AuthenticateResult.Fail(InvalidKey)
             : AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = "Bearer, Basic realm=\"Batch\", charset=\"UTF-8\"";
+        Response.Headers.WWWAuthenticate = Challenges;
+        // A key that was sent and refused is a different mistake from sending none; say which.
+        var refused = (await HandleAuthenticateOnceSafeAsync()).Failure is not null;
         await Results.Problem(
             statusCode: StatusCodes.Status401Unauthorized,
-            title: "Authentication required",
-            detail: "Send an API key as 'Authorization: Bearer <key>'.").ExecuteAsync(Context);
+            title: refused ? "Invalid API key" : "Authentication required",
+            detail: refused
+                ? $"{InvalidKey} Check for a typo or a missing character, or ask an admin for a new key."
+                : "No API key was sent. Send one as 'Authorization: Bearer <key>' (a browser: any user name, the key as password).").ExecuteAsync(Context);
     }
 
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)

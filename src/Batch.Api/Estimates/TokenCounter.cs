@@ -15,8 +15,6 @@ public sealed record TokenCounts(IReadOnlyList<int>? Counts, string? Unavailable
 /// </summary>
 public sealed class TokenCounter(IMessagesClient client, MessagesResilience resilience, IRateBudgets budgets, IConfiguration configuration)
 {
-    public const string BudgetClass = "count_tokens";
-
     public async Task<TokenCounts> CountAsync(ProviderAccount account, IReadOnlyList<JsonObject> bodies, int concurrency, CancellationToken cancellationToken)
     {
         if (configuration[account.ApiKeyReference] is not { Length: > 0 } key)
@@ -39,7 +37,7 @@ public sealed class TokenCounter(IMessagesClient client, MessagesResilience resi
                         account.Id,
                         async (_, attemptToken) =>
                         {
-                            var lease = await budgets.AcquireAsync(new BudgetDemand(account.Id, BudgetClass, countId, 0, 0, 0), attemptToken);
+                            var lease = await budgets.AcquireAsync(new BudgetDemand(account.Id, ModelClasses.CountTokens, countId, 0, 0, 0), attemptToken);
                             MessagesAttempt attempt;
                             try
                             {

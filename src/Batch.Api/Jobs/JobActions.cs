@@ -3,7 +3,6 @@ using Batch.Data.Entities;
 using Batch.Data.Rows;
 using Batch.Jobs;
 using Hangfire;
-using Hangfire.States;
 using Npgsql;
 
 namespace Batch.Api.Jobs;
@@ -67,15 +66,16 @@ public sealed class JobActions(NpgsqlDataSource dataSource, IBackgroundJobClient
     public async Task<JobActionOutcome> ResumeAsync(Guid id, Caller caller, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var changed = await ExecuteAsync(connection, $"""
+        var resumed = await ReturnNameAsync(connection, $"""
             UPDATE batch.jobs SET status = {(short)JobStatus.Queued}, status_reason = NULL, updated_at = @now
             WHERE {Visible} AND status = {(short)JobStatus.Paused}
+            RETURNING name
             """, id, caller, cancellationToken);
-        if (changed == 0)
+        if (resumed is null)
         {
             return await RefuseAsync(connection, id, caller, status => $"The job is {Name(status)}; only paused jobs can be resumed.", cancellationToken);
         }
-        Start(id);
+        backgroundJobs.EnqueueStart(id, resumed);
         return JobActionOutcome.Success;
     }
 
@@ -83,11 +83,12 @@ public sealed class JobActions(NpgsqlDataSource dataSource, IBackgroundJobClient
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var changed = await ExecuteAsync(connection, $"""
+        var retried = await ReturnNameAsync(connection, $"""
             UPDATE batch.jobs SET status = {(short)JobStatus.Queued}, status_reason = NULL, finished_at = NULL, updated_at = @now
             WHERE {Visible} AND status IN ({(short)JobStatus.Completed}, {(short)JobStatus.Failed}) AND failed_rows > 0
+            RETURNING name
             """, id, caller, cancellationToken);
-        if (changed == 0)
+        if (retried is null)
         {
             return await RefuseAsync(connection, id, caller, status => status is JobStatus.Completed or JobStatus.Failed
                 ? "The job has no failed rows to retry."
@@ -103,7 +104,7 @@ public sealed class JobActions(NpgsqlDataSource dataSource, IBackgroundJobClient
             UPDATE batch.jobs SET failed_rows = failed_rows - (SELECT count(*) FROM retried) WHERE id = @id
             """, id, caller, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        Start(id);
+        backgroundJobs.EnqueueStart(id, retried);
         return JobActionOutcome.Success;
     }
 
@@ -142,17 +143,27 @@ public sealed class JobActions(NpgsqlDataSource dataSource, IBackgroundJobClient
     /// <summary>Lowercase, as the API spells statuses.</summary>
     public static string Name(JobStatus status) => status.ToString().ToLowerInvariant();
 
-    private void Start(Guid id) =>
-        backgroundJobs.Create<IJobRunner>(runner => runner.StartAsync(id, CancellationToken.None), new EnqueuedState(BatchQueues.Control));
-
     private async Task<int> ExecuteAsync(NpgsqlConnection connection, string sql, Guid id, Caller caller, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(sql, connection);
+        await using var command = Command(connection, sql, id, caller);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Runs an UPDATE ... RETURNING name: the job's name when it changed, null when it did not.</summary>
+    private async Task<string?> ReturnNameAsync(NpgsqlConnection connection, string sql, Guid id, Caller caller, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, sql, id, caller);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    private NpgsqlCommand Command(NpgsqlConnection connection, string sql, Guid id, Caller caller)
+    {
+        var command = new NpgsqlCommand(sql, connection);
         command.Parameters.AddWithValue("id", id);
         command.Parameters.AddWithValue("admin", caller.IsAdmin);
         command.Parameters.AddWithValue("project", caller.Project);
         command.Parameters.AddWithValue("now", time.GetUtcNow());
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        return command;
     }
 
     private static async Task<JobActionOutcome> RefuseAsync(NpgsqlConnection connection, Guid id, Caller caller, Func<JobStatus, string> reason, CancellationToken cancellationToken)

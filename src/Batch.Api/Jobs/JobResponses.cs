@@ -9,11 +9,17 @@ public sealed record JobLinks(string Self, string Results, string Cancel)
     public static JobLinks For(Guid id) => new($"/api/jobs/{id}", $"/api/jobs/{id}/results", $"/api/jobs/{id}/cancel");
 }
 
-/// <summary>The answer to an upload.</summary>
-public sealed record JobCreated(Guid Id, int RowCount, JobStatus Status, JobLinks Links);
+/// <summary>The answer to an upload; <c>notes</c> are warnings that did not stop it (a model with no price, say).</summary>
+public sealed record JobCreated(Guid Id, int RowCount, JobStatus Status, IReadOnlyList<string> Notes, JobLinks Links);
 
-/// <summary>A job's rows by status. <c>in_flight</c> rows are held by a worker right now.</summary>
-public sealed record JobRowCounts(int Pending, int InFlight, int Succeeded, int Failed, int Canceled);
+/// <summary>
+/// A job's rows by status. <c>claimed</c>: leased by a live worker, waiting for budget, a request slot or a retry;
+/// <c>in_flight</c>: request sent, answer awaited. Both come from what running chunks report every second.
+/// </summary>
+public sealed record JobRowCounts(int Pending, int Claimed, int InFlight, int Succeeded, int Failed, int Canceled);
+
+/// <summary>What live workers hold of a job right now, as their chunks last reported.</summary>
+public readonly record struct HeldRows(int Claimed, int InFlight);
 
 /// <summary>Tokens used so far, by kind (the kinds are priced differently).</summary>
 public sealed record JobTokens(
@@ -36,6 +42,7 @@ public sealed record JobResponse(
     JobStatus Status,
     string? StatusReason,
     string? CacheNote,
+    IReadOnlyList<string> Notes,
     string Model,
     string Account,
     RowFormat RowFormat,
@@ -52,14 +59,14 @@ public sealed record JobResponse(
     DateTimeOffset UpdatedAt,
     JobLinks Links)
 {
-    public static JobResponse From(Job job, string account, int inFlight, DateTimeOffset now)
+    public static JobResponse From(Job job, string account, HeldRows held, DateTimeOffset now)
     {
         var c = job.Counters;
         var done = c.SucceededRows + c.FailedRows + c.CanceledRows;
-        var pending = Math.Max(0, job.RowCount - done - inFlight);
+        var pending = Math.Max(0, job.RowCount - done - held.Claimed - held.InFlight);
         return new JobResponse(
-            job.Id, job.Name, job.Project, job.Status, job.StatusReason, job.CacheNote, job.Model, account, job.RowFormat, job.RowCount,
-            new JobRowCounts(pending, inFlight, c.SucceededRows, c.FailedRows, c.CanceledRows),
+            job.Id, job.Name, job.Project, job.Status, job.StatusReason, job.CacheNote, job.Notes, job.Model, account, job.RowFormat, job.RowCount,
+            new JobRowCounts(pending, held.Claimed, held.InFlight, c.SucceededRows, c.FailedRows, c.CanceledRows),
             new JobTokens(c.InputTokens, c.CacheWrite5mTokens, c.CacheWrite1hTokens, c.CacheReadTokens, c.OutputTokens),
             c.CostUsd,
             job.MaxCostUsd,

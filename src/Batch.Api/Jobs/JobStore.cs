@@ -25,9 +25,8 @@ public sealed class JobStore(BatchDbContext db, TimeProvider time)
         {
             return null;
         }
-        // One count over the partial index of leased rows: cheap however large the job.
-        var inFlight = await db.JobRows.CountAsync(r => r.JobId == id && r.Status == RowStatus.Leased, cancellationToken);
-        return JobResponse.From(found.Job, found.Account, inFlight, time.GetUtcNow());
+        var held = await HeldRowsAsync([id], cancellationToken);
+        return JobResponse.From(found.Job, found.Account, held.GetValueOrDefault(id), time.GetUtcNow());
     }
 
     /// <summary>Newest first; <paramref name="after"/> is the last id of the previous page.</summary>
@@ -45,15 +44,23 @@ public sealed class JobStore(BatchDbContext db, TimeProvider time)
         var hasMore = page.Count > limit;
         page = page.Take(limit).ToList();
 
-        var ids = page.Select(p => p.Job.Id).ToList();
-        var inFlight = await db.JobRows
-            .Where(r => ids.Contains(r.JobId) && r.Status == RowStatus.Leased)
-            .GroupBy(r => r.JobId)
-            .Select(g => new { JobId = g.Key, Count = g.Count() })
-            .ToDictionaryAsync(g => g.JobId, g => g.Count, cancellationToken);
-
+        var held = await HeldRowsAsync([.. page.Select(p => p.Job.Id)], cancellationToken);
         var now = time.GetUtcNow();
-        var data = page.Select(p => JobResponse.From(p.Job, p.Account, inFlight.GetValueOrDefault(p.Job.Id), now)).ToList();
+        var data = page.Select(p => JobResponse.From(p.Job, p.Account, held.GetValueOrDefault(p.Job.Id), now)).ToList();
         return new JobList(data, hasMore, data.FirstOrDefault()?.Id, data.LastOrDefault()?.Id);
     }
+
+    /// <summary>
+    /// The claimed and in-flight rows running chunks last reported (a few rows per job; never a scan of its rows). Reports
+    /// past their time, from a process that died, are left out: its rows count as pending until their leases expire.
+    /// </summary>
+    private async Task<Dictionary<Guid, HeldRows>> HeldRowsAsync(Guid[] jobIds, CancellationToken cancellationToken) =>
+        await db.Database.SqlQuery<HeldRowsOfJob>($"""
+                SELECT job_id, sum(claimed)::int AS claimed, sum(in_flight)::int AS in_flight
+                FROM batch.job_chunk_activity WHERE job_id = ANY({jobIds}) AND expires_at > now()
+                GROUP BY job_id
+                """)
+            .ToDictionaryAsync(h => h.JobId, h => new HeldRows(h.Claimed, h.InFlight), cancellationToken);
+
+    private sealed record HeldRowsOfJob(Guid JobId, int Claimed, int InFlight);
 }

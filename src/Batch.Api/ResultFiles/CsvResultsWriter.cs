@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Batch.Data.Entities;
+using Batch.Data.Pricing;
 using CsvHelper;
 using CsvHelper.Configuration;
 using Npgsql;
@@ -8,16 +9,16 @@ using Npgsql;
 namespace Batch.Api.ResultFiles;
 
 /// <summary>
-/// Writes results as CSV a spreadsheet opens at once: the input columns, then the output and its usage and cost.
-/// A cell that begins with <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, tab or CR would run as a formula, so it gets a
-/// leading <c>'</c> (CsvHelper's injection escaping).
+/// Writes results as CSV a spreadsheet opens at once: the input columns, then the output, its usage and cost, and how the
+/// request went. A cell that begins with <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, tab or CR would run as a formula, so it
+/// gets a leading <c>'</c> (CsvHelper's injection escaping).
 /// </summary>
 public static class CsvResultsWriter
 {
     public static readonly string[] OutputColumns =
     [
         "output_text", "stop_reason", "input_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens",
-        "cache_read_tokens", "output_tokens", "cost_usd", "error",
+        "cache_read_tokens", "output_tokens", "cost_usd", "request_id", "latency_ms", "attempts", "error_type", "error",
     ];
 
     private static readonly CsvConfiguration Configuration = new(CultureInfo.InvariantCulture)
@@ -27,15 +28,17 @@ public static class CsvResultsWriter
         InjectionEscapeCharacter = '\'',
     };
 
-    /// <summary>The custom_id leads unless the input already has it as a column.</summary>
-    public static bool LeadsWithCustomId(IReadOnlyList<string> inputColumns) => !inputColumns.Contains("custom_id");
+    /// <summary>The custom_id leads unless an input column already holds it (a custom_id column, or the job's id column).</summary>
+    public static bool LeadsWithCustomId(IReadOnlyList<string> inputColumns, string? idColumn) =>
+        !inputColumns.Contains("custom_id") && (idColumn is null || !inputColumns.Contains(idColumn));
 
-    public static async Task WriteAsync(NpgsqlDataReader rows, IReadOnlyList<string> inputColumns, Stream output, CancellationToken cancellationToken)
+    /// <param name="byteOrderMark">Start with a UTF-8 BOM, which Excel needs to read UTF-8 and most other tools show as junk.</param>
+    public static async Task WriteAsync(
+        NpgsqlDataReader rows, IReadOnlyList<string> inputColumns, string? idColumn, bool byteOrderMark, Stream output, CancellationToken cancellationToken)
     {
-        // A BOM lets spreadsheet programs read the file as UTF-8.
-        await using var text = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true), bufferSize: 64 * 1024, leaveOpen: true);
+        await using var text = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: byteOrderMark), bufferSize: 64 * 1024, leaveOpen: true);
         await using var csv = new CsvWriter(text, Configuration, leaveOpen: true);
-        var withCustomId = LeadsWithCustomId(inputColumns);
+        var withCustomId = LeadsWithCustomId(inputColumns, idColumn);
 
         if (withCustomId)
         {
@@ -64,10 +67,15 @@ public static class CsvResultsWriter
             {
                 csv.WriteField(rows.GetInt32(ordinal).ToString(CultureInfo.InvariantCulture));
             }
-            csv.WriteField(rows.IsDBNull(ResultRows.CostUsd) ? "" : rows.GetDecimal(ResultRows.CostUsd).ToString("0.##########", CultureInfo.InvariantCulture));
+            csv.WriteField(rows.IsDBNull(ResultRows.CostUsd) ? "" : Money.Exact(rows.GetDecimal(ResultRows.CostUsd)).ToString(CultureInfo.InvariantCulture));
+            var finished = rows.Finished();
+            csv.WriteField(rows.NullableString(ResultRows.RequestId) ?? "");
+            csv.WriteField(rows.IsDBNull(ResultRows.LatencyMs) ? "" : rows.GetInt32(ResultRows.LatencyMs).ToString(CultureInfo.InvariantCulture));
+            csv.WriteField(finished ? rows.GetInt16(ResultRows.Attempts).ToString(CultureInfo.InvariantCulture) : "");
+            csv.WriteField(status == RowStatus.Failed ? rows.NullableString(ResultRows.ErrorType) ?? "" : "");
             csv.WriteField(status switch
             {
-                RowStatus.Failed => $"{rows.NullableString(ResultRows.ErrorType)}: {rows.NullableString(ResultRows.ErrorMessage)}",
+                RowStatus.Failed => rows.NullableString(ResultRows.ErrorMessage) ?? "",
                 RowStatus.Canceled => "canceled",
                 RowStatus.Pending or RowStatus.Leased => "pending",
                 _ => "",

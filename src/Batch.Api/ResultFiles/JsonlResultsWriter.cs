@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Text.Json;
 using Batch.Api.Uploads;
 using Batch.Data.Entities;
+using Batch.Data.Pricing;
 using Npgsql;
 
 namespace Batch.Api.ResultFiles;
@@ -10,7 +11,8 @@ namespace Batch.Api.ResultFiles;
 /// <summary>
 /// Writes results as JSONL in the Message Batches API's result line shape, one row at a time straight into the
 /// response pipe: <c>{"custom_id", "result": {"type": "succeeded", "message": {...}}}</c>, <c>errored</c> with the
-/// error, or <c>canceled</c> (and <c>pending</c> for unfinished rows when asked for).
+/// error, or <c>canceled</c> (and <c>pending</c> for unfinished rows when asked for). Batch's own endpoint adds a sibling
+/// <c>"batch": {request_id, latency_ms, attempts, error_type, cost_usd}</c>; <c>result</c> stays exactly Anthropic's.
 /// </summary>
 public static class JsonlResultsWriter
 {
@@ -44,8 +46,15 @@ public static class JsonlResultsWriter
     private static readonly JsonEncodedText Assistant = JsonEncodedText.Encode("assistant");
     private static readonly JsonEncodedText ErrorType = JsonEncodedText.Encode("error");
     private static readonly JsonEncodedText ApiError = JsonEncodedText.Encode("api_error");
+    private static readonly JsonEncodedText BatchName = JsonEncodedText.Encode("batch");
+    private static readonly JsonEncodedText RequestIdName = JsonEncodedText.Encode("request_id");
+    private static readonly JsonEncodedText LatencyMsName = JsonEncodedText.Encode("latency_ms");
+    private static readonly JsonEncodedText AttemptsName = JsonEncodedText.Encode("attempts");
+    private static readonly JsonEncodedText ErrorTypeName = JsonEncodedText.Encode("error_type");
+    private static readonly JsonEncodedText CostUsdName = JsonEncodedText.Encode("cost_usd");
 
-    public static async Task WriteAsync(NpgsqlDataReader rows, Job job, PipeWriter output, CancellationToken cancellationToken)
+    /// <param name="batchFields">Add the sibling <c>"batch"</c> object: Batch's own endpoint does, an Anthropic-compatible one must not.</param>
+    public static async Task WriteAsync(NpgsqlDataReader rows, Job job, bool batchFields, PipeWriter output, CancellationToken cancellationToken)
     {
         var json = new Utf8JsonWriter(output, RowJson.WriterOptions with { SkipValidation = true });
         await using (json)
@@ -54,7 +63,7 @@ public static class JsonlResultsWriter
             while (await rows.ReadAsync(cancellationToken))
             {
                 json.Reset(output);
-                WriteLine(json, rows, job);
+                WriteLine(json, rows, job, batchFields);
                 json.Flush();
                 output.Write("\n"u8);
                 unflushed += json.BytesCommitted + 1;
@@ -68,7 +77,7 @@ public static class JsonlResultsWriter
         await output.FlushAsync(cancellationToken);
     }
 
-    private static void WriteLine(Utf8JsonWriter json, NpgsqlDataReader row, Job job)
+    private static void WriteLine(Utf8JsonWriter json, NpgsqlDataReader row, Job job, bool batchFields)
     {
         json.WriteStartObject();
         json.WriteString(CustomIdName, row.GetString(ResultRows.CustomId));
@@ -101,6 +110,45 @@ public static class JsonlResultsWriter
                 break;
         }
         json.WriteEndObject();
+        if (batchFields)
+        {
+            WriteBatchFields(json, row);
+        }
+        json.WriteEndObject();
+    }
+
+    /// <summary>How the row's request went, as the CSV's columns say it; null where the row was never answered.</summary>
+    private static void WriteBatchFields(Utf8JsonWriter json, NpgsqlDataReader row)
+    {
+        var finished = row.Finished();
+        json.WritePropertyName(BatchName);
+        json.WriteStartObject();
+        json.WriteString(RequestIdName, row.NullableString(ResultRows.RequestId));
+        if (row.IsDBNull(ResultRows.LatencyMs))
+        {
+            json.WriteNull(LatencyMsName);
+        }
+        else
+        {
+            json.WriteNumber(LatencyMsName, row.GetInt32(ResultRows.LatencyMs));
+        }
+        if (finished)
+        {
+            json.WriteNumber(AttemptsName, row.GetInt16(ResultRows.Attempts));
+        }
+        else
+        {
+            json.WriteNull(AttemptsName);
+        }
+        json.WriteString(ErrorTypeName, (RowStatus)row.GetInt16(ResultRows.Status) == RowStatus.Failed ? row.NullableString(ResultRows.ErrorType) : null);
+        if (row.IsDBNull(ResultRows.CostUsd))
+        {
+            json.WriteNull(CostUsdName);
+        }
+        else
+        {
+            json.WriteNumber(CostUsdName, Money.Exact(row.GetDecimal(ResultRows.CostUsd)));
+        }
         json.WriteEndObject();
     }
 

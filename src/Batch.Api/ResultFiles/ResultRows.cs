@@ -27,7 +27,10 @@ public static class ResultRows
     public const int ErrorType = 13;
     public const int ErrorMessage = 14;
     public const int CostUsd = 15;
-    public const int FirstInputColumn = 16;
+    public const int RequestId = 16;
+    public const int LatencyMs = 17;
+    public const int Attempts = 18;
+    public const int FirstInputColumn = 19;
 
     public static async Task<NpgsqlDataReader> OpenAsync(NpgsqlConnection connection, Guid jobId, IReadOnlyList<string> inputColumns, bool includePending, CancellationToken cancellationToken)
     {
@@ -35,17 +38,19 @@ public static class ResultRows
         var rows = includePending
             ? $"""
                 (SELECT seq, custom_id, status, output_content, output_text, stop_reason, stop_sequence, input_tokens, cache_write5m_tokens,
-                        cache_write1h_tokens, cache_read_tokens, output_tokens, message_id, response_model, error_type, error_message, cost_usd, input
+                        cache_write1h_tokens, cache_read_tokens, output_tokens, message_id, response_model, error_type, error_message, cost_usd,
+                        request_id, latency_ms, attempts, input
                  FROM batch.job_rows WHERE job_id = @job_id
                  UNION ALL
-                 SELECT seq, custom_id, {(short)RowStatus.Pending}::smallint, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, input
+                 SELECT seq, custom_id, {(short)RowStatus.Pending}::smallint, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL,
+                        NULL, NULL, 0::smallint, input
                  FROM ({JobInputBlocks.ExpandedRowsSql} WHERE b.job_id = @job_id) uploaded) r
                 """
             : $"batch.job_rows WHERE job_id = @job_id AND status IN ({(short)RowStatus.Succeeded}, {(short)RowStatus.Failed}, {(short)RowStatus.Canceled})";
         var command = new NpgsqlCommand($"""
             SELECT custom_id, status, output_content::text, output_text, stop_reason, stop_sequence,
                    input_tokens, cache_write5m_tokens, cache_write1h_tokens, cache_read_tokens, output_tokens,
-                   message_id, response_model, error_type, error_message, cost_usd{inputs}
+                   message_id, response_model, error_type, error_message, cost_usd, request_id, latency_ms, attempts{inputs}
             FROM {rows}
             ORDER BY seq
             """, connection)
@@ -62,4 +67,7 @@ public static class ResultRows
     }
 
     public static string? NullableString(this NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    /// <summary>Whether the row was sent and answered (succeeded or failed): only then do its request id, latency and attempts mean something.</summary>
+    public static bool Finished(this NpgsqlDataReader reader) => (RowStatus)reader.GetInt16(Status) is RowStatus.Succeeded or RowStatus.Failed;
 }

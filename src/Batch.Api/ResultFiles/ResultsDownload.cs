@@ -11,7 +11,8 @@ public enum ResultsFormat
 }
 
 /// <summary>Streams a job's results into the response body as they are read; memory stays flat whatever the job's size.</summary>
-public sealed class ResultsDownload(Job job, ResultsFormat format, string contentType, bool includePending) : IResult
+/// <param name="byteOrderMark">CSV only: start with a UTF-8 BOM (for Excel).</param>
+public sealed class ResultsDownload(Job job, ResultsFormat format, string contentType, bool includePending, bool byteOrderMark) : IResult
 {
     public static readonly string[] JsonlContentTypes = ["application/jsonl", "application/x-ndjson", "application/json-lines"];
     public const string CsvContentType = "text/csv";
@@ -33,11 +34,11 @@ public sealed class ResultsDownload(Job job, ResultsFormat format, string conten
         }.ToString();
         if (format == ResultsFormat.Csv)
         {
-            await CsvResultsWriter.WriteAsync(rows, inputColumns, response.Body, cancellationToken);
+            await CsvResultsWriter.WriteAsync(rows, inputColumns, job.IdColumn, byteOrderMark, response.Body, cancellationToken);
         }
         else
         {
-            await JsonlResultsWriter.WriteAsync(rows, job, response.BodyWriter, cancellationToken);
+            await JsonlResultsWriter.WriteAsync(rows, job, batchFields: true, response.BodyWriter, cancellationToken);
         }
     }
 

@@ -15,11 +15,17 @@ namespace Batch.Api.Uploads;
 public sealed class CsvRowReader(UploadOptions options, UploadErrors errors)
 {
     public const string CustomIdColumn = "custom_id";
+    public const string IdColumnFallback = "id";
 
     /// <summary>The header's column names, known once the first row is returned.</summary>
     public string[] Columns { get; private set; } = [];
 
-    public async IAsyncEnumerable<UploadRow> ReadAsync(Stream stream, char delimiter, IReadOnlyList<string> placeholders, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The column whose values are the custom_ids, known with <see cref="Columns"/>; null when rows are numbered.</summary>
+    public string? IdColumn { get; private set; }
+
+    /// <param name="idColumn">The spec's <c>id_column</c>: a column name, <c>""</c> to number the rows, or null to look for one.</param>
+    public async IAsyncEnumerable<UploadRow> ReadAsync(
+        Stream stream, char delimiter, IReadOnlyList<string> placeholders, string? idColumn, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // The UTF-8 preamble given here makes the reader skip a BOM; no other encoding is detected.
         using var text = new StreamReader(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true), detectEncodingFromByteOrderMarks: false, bufferSize: 64 * 1024, leaveOpen: true);
@@ -43,13 +49,14 @@ public sealed class CsvRowReader(UploadOptions options, UploadErrors errors)
         }
         var headerLine = StartLine(parser);
         Columns = ReadHeader(parser, headerLine, placeholders);
+        IdColumn = ChooseIdColumn(idColumn, headerLine);
         if (errors.Any)
         {
             yield break;
         }
 
         var names = Columns.Select(RowJson.Name).ToArray();
-        var customIdIndex = Array.IndexOf(Columns, CustomIdColumn);
+        var customIdIndex = IdColumn is null ? -1 : Array.IndexOf(Columns, IdColumn);
         var json = new RowJson();
         var rows = 0;
         var previousEnd = parser.RawRow;
@@ -106,6 +113,20 @@ public sealed class CsvRowReader(UploadOptions options, UploadErrors errors)
         return columns;
     }
 
+    /// <summary>The spec's id_column when given (it must name a column), else custom_id, else id; null to number the rows.</summary>
+    private string? ChooseIdColumn(string? wanted, long headerLine)
+    {
+        if (wanted is null)
+        {
+            return Columns.Contains(CustomIdColumn) ? CustomIdColumn : Columns.Contains(IdColumnFallback) ? IdColumnFallback : null;
+        }
+        if (wanted.Length > 0 && !Columns.Contains(wanted))
+        {
+            errors.AtLine(headerLine, $"id_column '{wanted}' names no column of the header ({string.Join(", ", Columns)}).", field: "spec.id_column");
+        }
+        return wanted.Length == 0 ? null : wanted;
+    }
+
     private bool ToInput(CsvParser parser, long line, JsonEncodedText[] names, RowJson json, out ReadOnlyMemory<byte> input)
     {
         var writer = json.Start();
@@ -145,7 +166,13 @@ public sealed class CsvRowReader(UploadOptions options, UploadErrors errors)
     /// <summary>The line a record starts on: records may span lines inside quotes.</summary>
     private static long StartLine(CsvParser parser)
     {
-        var raw = parser.RawRecord.AsSpan().TrimEnd("\r\n");
+        var raw = parser.RawRecord.AsSpan();
+        // A record ends with its line break, which RawRow does not count yet. A quote left open (an odd number of quotes) runs
+        // to the end of the file instead, and every line break it swallowed, the last included, has been counted.
+        if (raw.Count('"') % 2 == 0)
+        {
+            raw = raw.TrimEnd("\r\n");
+        }
         return parser.RawRow - raw.Count('\n');
     }
 

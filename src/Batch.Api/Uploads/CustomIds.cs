@@ -17,7 +17,8 @@ public sealed partial class CustomIds(UploadErrors errors)
     public static bool IsValid(string id) => Pattern().IsMatch(id);
 
     /// <summary>The id of row <paramref name="rowNumber"/> found on <paramref name="line"/>; records an error when it is unusable.</summary>
-    public string Resolve(long line, long rowNumber, string? fromFile, bool fileMayMixIds)
+    /// <param name="idColumn">Where <paramref name="fromFile"/> came from when not a custom_id field, for the error to name.</param>
+    public string Resolve(long line, long rowNumber, string? fromFile, bool fileMayMixIds, string? idColumn = null)
     {
         if (fromFile is null)
         {
@@ -28,20 +29,23 @@ public sealed partial class CustomIds(UploadErrors errors)
             }
             return generated;
         }
+        var field = idColumn ?? "custom_id";
+        // A custom_id taken from another column may not have been meant as one: say how to choose otherwise.
+        var hint = idColumn is null or "custom_id" ? "" : $" The '{idColumn}' column gives the custom_ids; set \"id_column\" in the spec to another column, or to \"\" to number the rows.";
         if (!IsValid(fromFile))
         {
-            errors.AtLine(line, $"custom_id '{Shorten(fromFile)}' is not valid: use 1 to 64 letters, digits, '_' or '-'.", "custom_id");
+            errors.AtLine(line, $"custom_id '{Shorten(fromFile)}' is not valid: use 1 to 64 letters, digits, '_' or '-'.{hint}", field);
             return fromFile;
         }
-        Remember(line, fromFile, "custom_id");
+        Remember(line, fromFile, field, hint);
         return fromFile;
     }
 
-    private void Remember(long line, string id, string field)
+    private void Remember(long line, string id, string field, string hint = "")
     {
         if (!_seen.TryAdd(id, line))
         {
-            errors.AtLine(line, $"custom_id '{id}' is already used on line {_seen[id]}; custom_ids must be unique within a job.", field);
+            errors.AtLine(line, $"custom_id '{id}' is already used on line {_seen[id]}; custom_ids must be unique within a job.{hint}", field);
         }
     }
 

@@ -52,6 +52,12 @@ public sealed class JobSpec
     /// <summary>One character separating CSV fields; <c>,</c> by default (tab for <c>.tsv</c> files).</summary>
     public string? CsvDelimiter { get; set; }
 
+    /// <summary>
+    /// The column (CSV) or variable (JSONL template lines) whose values are the rows' custom_ids; <c>""</c> numbers the rows.
+    /// Without it a CSV uses a <c>custom_id</c> column, else an <c>id</c> column, else numbers (<c>row-000001</c>).
+    /// </summary>
+    public string? IdColumn { get; set; }
+
     [JsonIgnore]
     public CacheTtl ParsedCacheTtl => CacheTtl == "1h" ? Data.Entities.CacheTtl.OneHour : Data.Entities.CacheTtl.FiveMinutes;
 
@@ -131,6 +137,10 @@ public sealed class JobSpec
         {
             errors.ForField("spec.csv_delimiter", "Must be one character other than a quote or a line break, such as \",\", \";\" or \"\\t\".");
         }
+        if (IdColumn is { Length: > 200 })
+        {
+            errors.ForField("spec.id_column", "At most 200 characters: the name of the column whose values are the custom_ids.");
+        }
         if (Template is { Length: 0 })
         {
             errors.ForField("spec.template", "Must not be empty.");
@@ -187,7 +197,7 @@ public sealed class JobSpec
     }
 
     private const string KnownFields =
-        "name, model, account, system, template, max_tokens, max_cost_usd, temperature, top_p, top_k, stop_sequences, metadata, cache_ttl, tools, tool_choice, priority, csv_delimiter";
+        "name, model, account, system, template, max_tokens, max_cost_usd, temperature, top_p, top_k, stop_sequences, metadata, cache_ttl, tools, tool_choice, priority, csv_delimiter, id_column";
 
     private static string FirstSentence(string message)
     {

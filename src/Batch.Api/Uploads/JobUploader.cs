@@ -8,7 +8,6 @@ using Batch.Data.Entities;
 using Batch.Data.Rows;
 using Batch.Jobs;
 using Hangfire;
-using Hangfire.States;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
@@ -193,12 +192,14 @@ public sealed partial class JobUploader(
         job.RowFormat = parsed.Format;
         job.Model = parsed.Model;
         job.Columns = parsed.Columns;
+        job.IdColumn = parsed.IdColumn;
+        job.Notes = [.. await UploadNotes.ForModelAsync(db, job.Model, cancellationToken)];
         await FinishJobAsync(connection, job, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
-        backgroundJobs.Create<IJobRunner>(runner => runner.StartAsync(jobId, CancellationToken.None), new EnqueuedState(BatchQueues.Control));
+        backgroundJobs.EnqueueStart(jobId, job.Name);
         LogJobCreated(logger, jobId, job.RowCount, file.Counted.BytesRead, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return TypedResults.Created(JobLinks.For(jobId).Self, new JobCreated(jobId, job.RowCount, job.Status, JobLinks.For(jobId)));
+        return TypedResults.Created(JobLinks.For(jobId).Self, new JobCreated(jobId, job.RowCount, job.Status, job.Notes, JobLinks.For(jobId)));
     }
 
     private async Task<IResult> EstimateFileAsync(JobSpec spec, Guid accountId, UploadFile file, Caller caller, JobEstimator estimator, CancellationToken cancellationToken)
@@ -240,7 +241,7 @@ public sealed partial class JobUploader(
         var csv = new CsvRowReader(_limits, errors);
         var jsonl = new JsonlRowReader(_limits, errors, spec);
         var rows = file.Format == UploadFormat.Csv
-            ? csv.ReadAsync(file.Reader.AsStream(), spec.CsvDelimiter?[0] ?? file.DefaultDelimiter, spec.Placeholders, cancellationToken)
+            ? csv.ReadAsync(file.Reader.AsStream(), spec.CsvDelimiter?[0] ?? file.DefaultDelimiter, spec.Placeholders, spec.IdColumn, cancellationToken)
             : jsonl.ReadAsync(file.Reader, cancellationToken);
         var customIds = new CustomIds(errors);
         long rowNumber = 0;
@@ -248,7 +249,8 @@ public sealed partial class JobUploader(
         {
             await foreach (var row in rows)
             {
-                var customId = customIds.Resolve(row.Line, ++rowNumber, row.CustomId, fileMayMixIds: file.Format == UploadFormat.Jsonl);
+                var idColumn = file.Format == UploadFormat.Csv ? csv.IdColumn : spec.IdColumn is { Length: > 0 } ? spec.IdColumn : null;
+                var customId = customIds.Resolve(row.Line, ++rowNumber, row.CustomId, fileMayMixIds: file.Format == UploadFormat.Jsonl, idColumn);
                 if (!errors.Any)
                 {
                     await write(file.Format == UploadFormat.Csv ? RowFormat.CsvTemplate : jsonl.Format!.Value, customId, row.Input, cancellationToken);
@@ -270,18 +272,23 @@ public sealed partial class JobUploader(
 
         if (file.Format == UploadFormat.Csv)
         {
-            return new ParsedFile(rowNumber, RowFormat.CsvTemplate, spec.Model ?? "", csv.Columns);
+            return new ParsedFile(rowNumber, RowFormat.CsvTemplate, spec.Model ?? "", csv.Columns, csv.IdColumn);
         }
         var format = jsonl.Format ?? RowFormat.JsonlTemplate;
         if (format == RowFormat.JsonlParams && spec.Template is not null)
         {
             errors.ForField("spec.template", "The file holds {\"custom_id\", \"params\"} lines, which carry their own messages; remove the template.");
         }
+        if (format == RowFormat.JsonlParams && spec.IdColumn is { Length: > 0 })
+        {
+            errors.ForField("spec.id_column", "The file holds {\"custom_id\", \"params\"} lines, which carry their own custom_id; remove id_column.");
+        }
         else if (format == RowFormat.JsonlTemplate && jsonl.Format is not null)
         {
             RequireTemplateFields(spec, errors);
         }
-        return new ParsedFile(rowNumber, format, spec.Model ?? jsonl.FirstModel ?? "", [.. jsonl.Columns]);
+        return new ParsedFile(rowNumber, format, spec.Model ?? jsonl.FirstModel ?? "", [.. jsonl.Columns],
+            format == RowFormat.JsonlTemplate && spec.IdColumn is { Length: > 0 } ? spec.IdColumn : null);
     }
 
     private static void RequireTemplateFields(JobSpec spec, UploadErrors errors)
@@ -334,9 +341,9 @@ public sealed partial class JobUploader(
     {
         var job = await db.Jobs.AsNoTracking()
             .Where(j => j.Project == project && j.IdempotencyKey == key)
-            .Select(j => new { j.Id, j.RowCount, j.Status })
+            .Select(j => new { j.Id, j.RowCount, j.Status, j.Notes })
             .SingleOrDefaultAsync(cancellationToken);
-        return job is null ? null : new JobCreated(job.Id, job.RowCount, job.Status, JobLinks.For(job.Id));
+        return job is null ? null : new JobCreated(job.Id, job.RowCount, job.Status, job.Notes, JobLinks.For(job.Id));
     }
 
     /// <summary>Inserts the job in the upload's transaction; false when an earlier upload already holds its idempotency key.</summary>
@@ -378,12 +385,17 @@ public sealed partial class JobUploader(
     private static async Task FinishJobAsync(NpgsqlConnection connection, Job job, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "UPDATE batch.jobs SET row_count = @row_count, row_format = @row_format, columns = @columns, model = @model WHERE id = @id", connection);
+            """
+            UPDATE batch.jobs SET row_count = @row_count, row_format = @row_format, columns = @columns, model = @model, id_column = @id_column, notes = @notes
+            WHERE id = @id
+            """, connection);
         command.Parameters.AddWithValue("id", job.Id);
         command.Parameters.AddWithValue("row_count", job.RowCount);
         command.Parameters.AddWithValue("row_format", (short)job.RowFormat);
         command.Parameters.AddWithValue("columns", job.Columns);
         command.Parameters.AddWithValue("model", job.Model);
+        command.Parameters.AddWithValue("id_column", NpgsqlDbType.Varchar, (object?)job.IdColumn ?? DBNull.Value);
+        command.Parameters.AddWithValue("notes", job.Notes);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

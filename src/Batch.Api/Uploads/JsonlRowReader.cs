@@ -25,6 +25,7 @@ public sealed class JsonlRowReader(UploadOptions options, UploadErrors errors, J
     private readonly HashSet<string> _columnSet = new(StringComparer.Ordinal);
     private readonly RowJson _json = new();
     private readonly IReadOnlyList<string> _placeholders = spec.Placeholders;
+    private readonly string? _idColumn = spec.IdColumn is { Length: > 0 } name ? name : null;
 
     public RowFormat? Format { get; private set; }
 
@@ -207,6 +208,7 @@ public sealed class JsonlRowReader(UploadOptions options, UploadErrors errors, J
     {
         var before = errors.Count;
         string? customId = null;
+        string? fromIdColumn = null;
         var writer = _json.Start();
         foreach (var property in root.EnumerateObject())
         {
@@ -253,6 +255,19 @@ public sealed class JsonlRowReader(UploadOptions options, UploadErrors errors, J
             }
             AddColumn(property.Name, lineNumber);
             writer.WriteString(property.Name, text);
+            if (_idColumn is not null && property.NameEquals(_idColumn))
+            {
+                fromIdColumn = text;
+            }
+        }
+        if (_idColumn is not null)
+        {
+            // The spec chose the variable that gives the ids: it wins over a custom_id field, and every line needs it.
+            customId = fromIdColumn;
+            if (fromIdColumn is null)
+            {
+                errors.AtLine(lineNumber, $"This line has no '{_idColumn}', the spec's id_column.", _idColumn);
+            }
         }
         foreach (var placeholder in _placeholders)
         {

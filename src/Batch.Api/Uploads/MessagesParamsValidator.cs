@@ -4,7 +4,7 @@ using Batch.Api.Problems;
 namespace Batch.Api.Uploads;
 
 /// <summary>
-/// Checks a JSONL line's <c>params</c> against the Messages API's rules (../shared/messages-api.md) before
+/// Checks a JSONL line's <c>params</c> against the Messages API's rules (docs/messages-api.md) before
 /// anything is sent: required fields, no <c>stream</c>, no <c>system</c> role, no unknown top-level fields.
 /// <c>model</c> and <c>max_tokens</c> may come from the job's spec instead.
 /// </summary>

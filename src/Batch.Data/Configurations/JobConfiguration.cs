@@ -17,6 +17,10 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         builder.Property(j => j.IdempotencyKey).HasMaxLength(200);
         builder.Property(j => j.Columns).HasColumnType("text[]");
         builder.Property(j => j.MaxCostUsd).HasPrecision(20, 10);
+        builder.Property(j => j.IdColumn).HasMaxLength(200);
+        // Defaults, so the hand-written INSERTs of uploads and schedules need not name these columns.
+        builder.Property(j => j.Notes).HasColumnType("text[]").HasDefaultValueSql("'{}'");
+        builder.Property(j => j.FirstRowsChecked).HasDefaultValue(false);
 
         builder.OwnsOne(j => j.Counters, counters =>
         {

@@ -41,6 +41,18 @@ public class Job
     /// <summary>Set when the shared prefix is too short to cache, or other facts the user should see.</summary>
     public string? CacheNote { get; set; }
 
+    /// <summary>The input column whose values are the rows' custom_ids; null when the rows were numbered (<c>row-000001</c>).</summary>
+    public string? IdColumn { get; set; }
+
+    /// <summary>Warnings from the upload that are not errors (a model with no price, say), in words a user can act on.</summary>
+    public string[] Notes { get; set; } = [];
+
+    /// <summary>
+    /// Whether the fail-fast look at the job's first recorded rows has been made. It is made once, so a job paused
+    /// by it and resumed goes on.
+    /// </summary>
+    public bool FirstRowsChecked { get; set; }
+
     public string? IdempotencyKey { get; set; }
     public Guid? ScheduleId { get; set; }
     public Guid? CreatedByKeyId { get; set; }

@@ -16,6 +16,11 @@ public class ProviderAccount
 
     public string ApiVersion { get; set; } = "2023-06-01";
 
+    // Limits of a new account unless it says otherwise: sensible for a new real key, far below what the simulator takes.
+    public const int NewAccountRpm = 50;
+    public const int NewAccountInputTpm = 30_000;
+    public const int NewAccountOutputTpm = 8_000;
+
     /// <summary>Default limits for a model class of this account that has no budget row of its own yet.</summary>
     public int Rpm { get; set; }
     public int InputTpm { get; set; }

@@ -25,19 +25,19 @@ public static class AccountCapPauses
         UPDATE batch.jobs j SET status = 0, status_reason = NULL, updated_at = now()
         FROM ready r
         WHERE j.id = r.job_id AND j.status = 2
-        RETURNING j.id
+        RETURNING j.id, j.name
         """;
 
-    /// <summary>Queues the jobs (of one account, or of all) whose account now has room for them; returns their ids, to be started.</summary>
-    public static async Task<List<Guid>> ResumeAsync(NpgsqlDataSource dataSource, Guid? accountId, CancellationToken cancellationToken)
+    /// <summary>Queues the jobs (of one account, or of all) whose account now has room for them; returns them, to be started.</summary>
+    public static async Task<List<(Guid Id, string Name)>> ResumeAsync(NpgsqlDataSource dataSource, Guid? accountId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(ResumeSql);
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)accountId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
-        var resumed = new List<Guid>();
+        var resumed = new List<(Guid, string)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            resumed.Add(reader.GetGuid(0));
+            resumed.Add((reader.GetGuid(0), reader.GetString(1)));
         }
         return resumed;
     }

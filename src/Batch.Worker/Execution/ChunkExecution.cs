@@ -13,7 +13,7 @@ internal sealed record ChunkSummary(int Recorded, int Superseded, int Released);
 /// <see cref="WorkerOptions.MaxConcurrentRequests"/> in flight, renew the leases while they are held, watch
 /// the job's status every <see cref="WorkerOptions.StatusPollInterval"/>, and stop when no row is left.
 /// </summary>
-internal sealed partial class ChunkExecution(RowStore store, RowProcessor processor, IOptions<WorkerOptions> options, ILogger<ChunkExecution> logger)
+internal sealed partial class ChunkExecution(RowStore store, ChunkActivityStore activity, RowProcessor processor, IOptions<WorkerOptions> options, ILogger<ChunkExecution> logger)
 {
     /// <param name="rowLimit">Claim at most this many rows (the warm-up sends one); null: until none is left.</param>
     /// <param name="abort">The process is stopping: requests in flight are abandoned and their rows given back.</param>
@@ -24,11 +24,11 @@ internal sealed partial class ChunkExecution(RowStore store, RowProcessor proces
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(abort);
         using var finished = new CancellationTokenSource();
         var control = new ChunkControl(job.Id, stop, store);
-        var watching = WatchStatusAsync(job.Id, stop, settings.StatusPollInterval, finished.Token);
+        var watching = WatchStatusAsync(job.Id, leaseToken, control, stop, settings.StatusPollInterval, finished.Token);
         var renewing = RenewLeasesAsync(job.Id, leaseToken, settings.LeaseDuration, finished.Token);
 
         var rows = Channel.CreateBounded<ClaimedRow>(new BoundedChannelOptions(ClaimSize(settings)) { SingleWriter = true });
-        var claiming = ClaimAsync(job.Id, leaseToken, rowLimit, rows.Writer, settings, stop.Token);
+        var claiming = ClaimAsync(job.Id, leaseToken, rowLimit, rows.Writer, control, settings, stop.Token);
         var released = new ConcurrentBag<int>();
         int recorded = 0, superseded = 0;
         try
@@ -38,7 +38,9 @@ internal sealed partial class ChunkExecution(RowStore store, RowProcessor proces
                 new ParallelOptions { MaxDegreeOfParallelism = settings.MaxConcurrentRequests },
                 async (row, _) =>
                 {
-                    switch (await processor.ProcessAsync(job, row, leaseToken, control, abort))
+                    var fate = await processor.ProcessAsync(job, row, leaseToken, control, abort);
+                    control.RowDone();
+                    switch (fate)
                     {
                         case RowFate.Recorded:
                             Interlocked.Increment(ref recorded);
@@ -58,6 +60,7 @@ internal sealed partial class ChunkExecution(RowStore store, RowProcessor proces
             await finished.CancelAsync();
             await Task.WhenAll(watching, renewing);
             await store.ReleaseAsync(job.Id, [.. released], leaseToken, CancellationToken.None);
+            await activity.ForgetAsync(job.Id, leaseToken, CancellationToken.None);
         }
         return new ChunkSummary(recorded, superseded, released.Count);
     }
@@ -68,7 +71,8 @@ internal sealed partial class ChunkExecution(RowStore store, RowProcessor proces
     /// </summary>
     private static int ClaimSize(WorkerOptions settings) => Math.Max(1, Math.Min(settings.ClaimBatchSize, settings.MaxConcurrentRequests));
 
-    private async Task ClaimAsync(Guid jobId, Guid leaseToken, int? rowLimit, ChannelWriter<ClaimedRow> rows, WorkerOptions settings, CancellationToken stopping)
+    private async Task ClaimAsync(
+        Guid jobId, Guid leaseToken, int? rowLimit, ChannelWriter<ClaimedRow> rows, ChunkControl control, WorkerOptions settings, CancellationToken stopping)
     {
         Exception? failure = null;
         try
@@ -93,6 +97,7 @@ internal sealed partial class ChunkExecution(RowStore store, RowProcessor proces
                     continue;
                 }
                 claimed += batch.Count;
+                control.RowsClaimed(batch.Count);
                 foreach (var row in batch)
                 {
                     // Not cancelable: a claimed row must reach a consumer, which gives it back if the chunk stopped.
@@ -112,14 +117,21 @@ internal sealed partial class ChunkExecution(RowStore store, RowProcessor proces
         rows.TryComplete(failure);
     }
 
-    private async Task WatchStatusAsync(Guid jobId, CancellationTokenSource stop, TimeSpan interval, CancellationToken finished)
+    /// <summary>
+    /// Every <paramref name="interval"/>: publishes what the chunk holds (claimed, in flight) and reads the job's status in
+    /// the same round trip; stops the chunk's sends once the job is no longer running.
+    /// </summary>
+    private async Task WatchStatusAsync(Guid jobId, Guid chunkId, ChunkControl control, CancellationTokenSource stop, TimeSpan interval, CancellationToken finished)
     {
+        // Readers ignore a chunk that missed a few polls: its process has died, and its rows are nobody's until their leases expire.
+        var freshFor = (interval * 3) + TimeSpan.FromSeconds(2);
         try
         {
             while (!finished.IsCancellationRequested)
             {
                 await Task.Delay(interval, finished);
-                var status = await store.StatusAsync(jobId, finished);
+                var (claimed, inFlight) = control.Counts;
+                var status = await activity.PublishAsync(jobId, chunkId, claimed, inFlight, freshFor, finished);
                 if (status != JobStatus.Running)
                 {
                     LogStopping(logger, jobId, status);

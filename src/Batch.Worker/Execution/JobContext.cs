@@ -8,6 +8,7 @@ namespace Batch.Worker.Execution;
 /// <summary>What every row of a job needs, loaded once per chunk.</summary>
 internal sealed record JobContext(
     Guid Id,
+    string Name,
     JobStatus Status,
     string Model,
     int MaxTokens,

@@ -62,6 +62,7 @@ internal sealed class JobContextLoader(BatchDbContext db, RowStore store)
 
         return new JobContext(
             job.Id,
+            job.Name,
             job.Status,
             job.Model,
             job.MaxTokens,

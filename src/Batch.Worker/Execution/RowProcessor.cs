@@ -32,6 +32,7 @@ internal sealed partial class RowProcessor(
     IRateBudgets budgets,
     ResultWriter writer,
     CacheWarmth warmth,
+    FirstRowsCheck firstRows,
     SpendCapGate caps,
     IConfiguration configuration,
     TimeProvider time,
@@ -95,6 +96,7 @@ internal sealed partial class RowProcessor(
                 {
                     var lease = await budgets.AcquireAsync(demand, token);
                     MessagesAttempt attempt;
+                    control.RequestSent();
                     try
                     {
                         attempt = await client.SendAsync(account, body, abort);
@@ -103,6 +105,10 @@ internal sealed partial class RowProcessor(
                     {
                         await budgets.SettleAsync(lease, NotSent, CancellationToken.None);
                         throw;
+                    }
+                    finally
+                    {
+                        control.RequestAnswered();
                     }
                     await budgets.SettleAsync(lease, attempt, CancellationToken.None);
                     return attempt;
@@ -126,9 +132,16 @@ internal sealed partial class RowProcessor(
                 default:
                     var error = last.Error ?? new ApiError("unknown_error", "No answer");
                     var message = last.Outcome == AttemptOutcome.Transient ? $"{error.Message} (gave up after {attempts} attempts)" : error.Message;
-                    return await RecordAsync(new RowResult(job.Id, row.Seq, leaseToken, RowStatus.Failed, (short)attempts, default, null,
+                    var fate = await RecordAsync(new RowResult(job.Id, row.Seq, leaseToken, RowStatus.Failed, (short)attempts, default, null,
                         RequestId: last.RequestId, LatencyMs: Milliseconds(last.Latency), HttpStatus: (short?)last.HttpStatus,
                         ErrorType: error.ErrorCode is { } code ? $"{error.Type}:{code}" : error.Type, ErrorMessage: message, Model: model));
+                    if (fate == RowFate.Recorded && last.Outcome == AttemptOutcome.RowFailed && FirstRowsCheck.MayBeShared(error.Type)
+                        && await firstRows.ReasonToPauseAsync(job.Id, CancellationToken.None) is { } reason)
+                    {
+                        LogFailFast(logger, job.Id, error.Type);
+                        await control.PauseJobAsync(reason);
+                    }
+                    return fate;
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested || abort.IsCancellationRequested)
@@ -204,6 +217,9 @@ internal sealed partial class RowProcessor(
             _ => $"Account '{job.Account.Name}' cannot be billed ({said}). Add credit, then resume.",
         };
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} paused: its first rows all failed with the same {ErrorType}")]
+    private static partial void LogFailFast(ILogger logger, Guid jobId, string errorType);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} paused by the provider's answer: HTTP {Status} {ErrorType}")]
     private static partial void LogPaused(ILogger logger, Guid jobId, int? status, string? errorType);

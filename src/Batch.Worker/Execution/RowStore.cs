@@ -139,13 +139,6 @@ internal sealed class RowStore(NpgsqlDataSource dataSource)
         return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    public async Task<JobStatus?> StatusAsync(Guid jobId, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("SELECT status FROM batch.jobs WHERE id = $1");
-        command.Parameters.Add(new() { Value = jobId });
-        return await command.ExecuteScalarAsync(cancellationToken) is short status ? (JobStatus)status : null;
-    }
-
     /// <summary>queued → running; true when the job is running afterwards.</summary>
     public async Task<bool> MarkRunningAsync(Guid jobId, CancellationToken cancellationToken)
     {
@@ -157,18 +150,30 @@ internal sealed class RowStore(NpgsqlDataSource dataSource)
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
-    /// <summary>running → completed, only when no row is pending, leased or still in a block: whichever chunk finishes last wins.</summary>
-    public async Task<bool> TryCompleteAsync(Guid jobId, CancellationToken cancellationToken)
+    /// <summary>
+    /// running → completed, or failed (with the first error as the reason) when no row succeeded; only when no row is
+    /// pending, leased or still in a block: whichever chunk finishes last wins. Null when the job is not finished.
+    /// </summary>
+    public async Task<JobStatus?> TryFinishAsync(Guid jobId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            UPDATE batch.jobs SET status = 3, finished_at = now(), updated_at = now()
+            UPDATE batch.jobs SET
+                status = CASE WHEN succeeded_rows = 0 THEN 4 ELSE 3 END,
+                status_reason = CASE WHEN succeeded_rows = 0 THEN format(
+                    'No row succeeded (%s failed). The first error: %s. Fix the spec and upload the file again, or retry the failed rows once the cause is gone.',
+                    failed_rows,
+                    coalesce((SELECT concat_ws(': ', error_type, error_message) FROM batch.job_rows
+                              WHERE job_id = $1 AND status = 3 ORDER BY completed_at, seq LIMIT 1), 'none was recorded'))
+                END,
+                finished_at = now(), updated_at = now()
             WHERE id = $1 AND status = 1
               AND NOT EXISTS (SELECT 1 FROM batch.job_rows WHERE job_id = $1 AND status = 0)
               AND NOT EXISTS (SELECT 1 FROM batch.job_rows WHERE job_id = $1 AND status = 1)
               AND NOT EXISTS (SELECT 1 FROM batch.job_input_blocks WHERE job_id = $1)
+            RETURNING status
             """);
         command.Parameters.Add(new() { Value = jobId });
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        return await command.ExecuteScalarAsync(cancellationToken) is short status ? (JobStatus)status : null;
     }
 
     /// <summary>running (or queued) → paused or failed, with a reason a user can act on.</summary>
@@ -193,20 +198,20 @@ internal sealed class RowStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Running jobs whose claimable rows nobody holds a live lease on (their worker died), and running jobs with nothing left to do.</summary>
-    public async Task<List<(Guid JobId, bool HasWork)>> FindUnattendedJobsAsync(CancellationToken cancellationToken)
+    public async Task<List<(Guid JobId, string JobName, bool HasWork)>> FindUnattendedJobsAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            SELECT j.id, EXISTS (SELECT 1 FROM batch.job_rows r WHERE r.job_id = j.id AND (r.status = 0 OR (r.status = 1 AND r.lease_expires_at < now())))
+            SELECT j.id, j.name, EXISTS (SELECT 1 FROM batch.job_rows r WHERE r.job_id = j.id AND (r.status = 0 OR (r.status = 1 AND r.lease_expires_at < now())))
                       OR EXISTS (SELECT 1 FROM batch.job_input_blocks b WHERE b.job_id = j.id)
             FROM batch.jobs j
             WHERE j.status = 1
               AND NOT EXISTS (SELECT 1 FROM batch.job_rows r WHERE r.job_id = j.id AND r.status = 1 AND r.lease_expires_at >= now())
             """);
-        var jobs = new List<(Guid, bool)>();
+        var jobs = new List<(Guid, string, bool)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            jobs.Add((reader.GetGuid(0), reader.GetBoolean(1)));
+            jobs.Add((reader.GetGuid(0), reader.GetString(1), reader.GetBoolean(2)));
         }
         return jobs;
     }

@@ -18,10 +18,10 @@ internal sealed partial class SpendCapSweeper(SpendCapStore store, NpgsqlDataSou
         {
             LogFreed(logger, freed);
         }
-        foreach (var jobId in await AccountCapPauses.ResumeAsync(dataSource, null, cancellationToken))
+        foreach (var (jobId, name) in await AccountCapPauses.ResumeAsync(dataSource, null, cancellationToken))
         {
             LogResumed(logger, jobId);
-            jobs.Enqueue<IJobRunner>(BatchQueues.Control, runner => runner.StartAsync(jobId, CancellationToken.None));
+            jobs.EnqueueStart(jobId, name);
         }
     }
 

@@ -23,11 +23,11 @@ internal sealed partial class StalledJobSweeper(
             try
             {
                 var seen = new HashSet<Guid>();
-                foreach (var (jobId, hasWork) in await store.FindUnattendedJobsAsync(stoppingToken))
+                foreach (var (jobId, jobName, hasWork) in await store.FindUnattendedJobsAsync(stoppingToken))
                 {
                     if (!hasWork)
                     {
-                        await store.TryCompleteAsync(jobId, stoppingToken);
+                        await store.TryFinishAsync(jobId, stoppingToken);
                     }
                     else if (!seenBefore.Contains(jobId))
                     {
@@ -36,7 +36,7 @@ internal sealed partial class StalledJobSweeper(
                     else
                     {
                         LogRestart(logger, jobId);
-                        jobs.Enqueue<IRowChunkRunner>(BatchQueues.Rows, runner => runner.RunChunkAsync(jobId, -1, CancellationToken.None));
+                        jobs.Enqueue<IRowChunkRunner>(BatchQueues.Rows, runner => runner.RestartAsync(jobId, jobName, CancellationToken.None));
                     }
                 }
                 seenBefore = seen;

@@ -33,7 +33,7 @@ public sealed partial class ScheduleRunner(
 
     private static readonly string LockScheduleSql = $"""
         SELECT s.name, s.enabled, s.last_run_at, s.last_job_id, s.source_job_id, source.id IS NOT NULL,
-               last.status = {(short)JobStatus.Queued} AND last.started_at IS NULL
+               last.status = {(short)JobStatus.Queued} AND last.started_at IS NULL, last.name
         FROM batch.job_schedules s
         LEFT JOIN batch.jobs source ON source.id = s.source_job_id
         LEFT JOIN batch.jobs last ON last.id = s.last_job_id
@@ -44,11 +44,13 @@ public sealed partial class ScheduleRunner(
     // Spec columns as the source has them; status, counters and timestamps as a fresh upload has them.
     private static readonly string CopyJobSql = $"""
         INSERT INTO batch.jobs (id, project, name, status, status_reason, account_id, model, system_prompt, user_template, max_tokens,
-            max_cost_usd, default_params, cache_ttl, priority, row_format, columns, cache_note, idempotency_key, schedule_id, created_by_key_id, row_count,
+            max_cost_usd, default_params, cache_ttl, priority, row_format, columns, id_column, notes, first_rows_checked, cache_note, idempotency_key,
+            schedule_id, created_by_key_id, row_count,
             succeeded_rows, failed_rows, canceled_rows, input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,
             output_tokens, cost_usd, created_at, started_at, finished_at, updated_at)
         SELECT $1, project, $2, {(short)JobStatus.Queued}, NULL, account_id, model, system_prompt, user_template, max_tokens,
-            max_cost_usd, default_params, cache_ttl, priority, row_format, columns, NULL, NULL, $3, NULL, row_count,
+            max_cost_usd, default_params, cache_ttl, priority, row_format, columns, id_column, notes, false, NULL, NULL,
+            $3, NULL, row_count,
             0, 0, 0, 0, 0, 0, 0,
             0, 0, $4, NULL, NULL, $4
         FROM batch.jobs WHERE id = $5
@@ -72,10 +74,11 @@ public sealed partial class ScheduleRunner(
 
     private const string RecordRunSql = "UPDATE batch.job_schedules SET last_run_at = $2, last_job_id = $3 WHERE id = $1";
 
-    public async Task RunAsync(Guid scheduleId, CancellationToken cancellationToken)
+    public async Task RunAsync(Guid scheduleId, string scheduleName, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         Guid jobToStart;
+        string jobName;
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
@@ -83,12 +86,14 @@ public sealed partial class ScheduleRunner(
             if (Skip(scheduleId, schedule, now) is { } skipped)
             {
                 jobToStart = skipped;
+                jobName = schedule?.LastJobName ?? "";
             }
             else
             {
                 var found = schedule!;
                 jobToStart = Guid.CreateVersion7(now);
-                await ExecuteAsync(connection, CopyJobSql, cancellationToken, jobToStart, JobName(found.Name, now), scheduleId, now, found.SourceJobId);
+                jobName = JobName(found.Name, now);
+                await ExecuteAsync(connection, CopyJobSql, cancellationToken, jobToStart, jobName, scheduleId, now, found.SourceJobId);
                 long rows;
                 await using (var copyRows = new NpgsqlCommand(CopyRowsSql, connection) { Parameters = { new() { Value = jobToStart }, new() { Value = found.SourceJobId } } })
                 {
@@ -101,7 +106,7 @@ public sealed partial class ScheduleRunner(
         }
         if (jobToStart != Guid.Empty)
         {
-            backgroundJobs.Create<IJobRunner>(runner => runner.StartAsync(jobToStart, CancellationToken.None), new EnqueuedState(BatchQueues.Control));
+            backgroundJobs.EnqueueStart(jobToStart, jobName);
         }
     }
 
@@ -147,7 +152,8 @@ public sealed partial class ScheduleRunner(
             reader.IsDBNull(3) ? null : reader.GetGuid(3),
             reader.GetGuid(4),
             reader.GetBoolean(5),
-            !reader.IsDBNull(6) && reader.GetBoolean(6));
+            !reader.IsDBNull(6) && reader.GetBoolean(6),
+            reader.IsDBNull(7) ? null : reader.GetString(7));
     }
 
     private static async Task<int> ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object[] values)
@@ -172,7 +178,7 @@ public sealed partial class ScheduleRunner(
         new(at.UtcTicks - (at.UtcTicks % TimeSpan.TicksPerMinute), TimeSpan.Zero);
 
     private sealed record LockedSchedule(
-        string Name, bool Enabled, DateTimeOffset? LastRunAt, Guid? LastJobId, Guid SourceJobId, bool SourceExists, bool LastJobWaiting);
+        string Name, bool Enabled, DateTimeOffset? LastRunAt, Guid? LastJobId, Guid SourceJobId, bool SourceExists, bool LastJobWaiting, string? LastJobName);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Schedule {ScheduleId} created job {JobId} from job {SourceJobId} with {Rows} rows")]
     private static partial void LogCreated(ILogger logger, Guid scheduleId, Guid jobId, Guid sourceJobId, long rows);

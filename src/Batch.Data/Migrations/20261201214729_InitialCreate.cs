@@ -166,6 +166,9 @@ namespace Batch.Data.Migrations
                     row_format = table.Column<short>(type: "smallint", nullable: false),
                     columns = table.Column<string[]>(type: "text[]", nullable: false),
                     cache_note = table.Column<string>(type: "text", nullable: true),
+                    id_column = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    notes = table.Column<string[]>(type: "text[]", nullable: false, defaultValueSql: "'{}'"),
+                    first_rows_checked = table.Column<bool>(type: "boolean", nullable: false, defaultValue: false),
                     idempotency_key = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
                     schedule_id = table.Column<Guid>(type: "uuid", nullable: true),
                     created_by_key_id = table.Column<Guid>(type: "uuid", nullable: true),
@@ -253,6 +256,29 @@ namespace Batch.Data.Migrations
                         column: x => x.account_id,
                         principalSchema: "batch",
                         principalTable: "provider_accounts",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "job_chunk_activity",
+                schema: "batch",
+                columns: table => new
+                {
+                    job_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    chunk_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    claimed = table.Column<int>(type: "integer", nullable: false),
+                    in_flight = table.Column<int>(type: "integer", nullable: false),
+                    expires_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_job_chunk_activity", x => new { x.job_id, x.chunk_id });
+                    table.ForeignKey(
+                        name: "fk_job_chunk_activity_jobs_job_id",
+                        column: x => x.job_id,
+                        principalSchema: "batch",
+                        principalTable: "jobs",
                         principalColumn: "id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -545,6 +571,10 @@ namespace Batch.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "cost_rollups",
+                schema: "batch");
+
+            migrationBuilder.DropTable(
+                name: "job_chunk_activity",
                 schema: "batch");
 
             migrationBuilder.DropTable(

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Batch.Data.Migrations
 {
     [DbContext(typeof(BatchDbContext))]
-    [Migration("20261201200427_InitialCreate")]
+    [Migration("20261201214729_InitialCreate")]
     partial class InitialCreate
     {
         /// <inheritdoc />
@@ -125,6 +125,34 @@ namespace Batch.Data.Migrations
                         .HasDatabaseName("ix_api_keys_key_hash");
 
                     b.ToTable("api_keys", "batch");
+                });
+
+            modelBuilder.Entity("Batch.Data.Entities.ChunkActivity", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<Guid>("ChunkId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("chunk_id");
+
+                    b.Property<int>("Claimed")
+                        .HasColumnType("integer")
+                        .HasColumnName("claimed");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<int>("InFlight")
+                        .HasColumnType("integer")
+                        .HasColumnName("in_flight");
+
+                    b.HasKey("JobId", "ChunkId")
+                        .HasName("pk_job_chunk_activity");
+
+                    b.ToTable("job_chunk_activity", "batch");
                 });
 
             modelBuilder.Entity("Batch.Data.Entities.CostRollup", b =>
@@ -263,6 +291,17 @@ namespace Batch.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("finished_at");
 
+                    b.Property<bool>("FirstRowsChecked")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("boolean")
+                        .HasDefaultValue(false)
+                        .HasColumnName("first_rows_checked");
+
+                    b.Property<string>("IdColumn")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("id_column");
+
                     b.Property<string>("IdempotencyKey")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
@@ -288,6 +327,13 @@ namespace Batch.Data.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
                         .HasColumnName("name");
+
+                    b.PrimitiveCollection<string[]>("Notes")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text[]")
+                        .HasColumnName("notes")
+                        .HasDefaultValueSql("'{}'");
 
                     b.Property<int>("Priority")
                         .HasColumnType("integer")
@@ -1024,6 +1070,16 @@ namespace Batch.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_account_monthly_spend_provider_accounts_account_id");
+                });
+
+            modelBuilder.Entity("Batch.Data.Entities.ChunkActivity", b =>
+                {
+                    b.HasOne("Batch.Data.Entities.Job", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_job_chunk_activity_jobs_job_id");
                 });
 
             modelBuilder.Entity("Batch.Data.Entities.Job", b =>
