@@ -22,9 +22,6 @@ internal sealed record JobContext(
     ModelSetting? ModelSetting,
     PriceBook Prices)
 {
-    /// <summary>The job's spend cap (<c>max_cost_usd</c>); null for none.</summary>
-    public decimal? MaxCostUsd { get; init; }
-
     public TimeSpan CacheLifetime => CacheTtl == CacheTtl.OneHour ? TimeSpan.FromHours(1) : TimeSpan.FromMinutes(5);
 
     /// <summary>The shared prefix every row repeats (the system prompt), in characters; 0 when there is none.</summary>

@@ -74,10 +74,7 @@ internal sealed class JobContextLoader(BatchDbContext db, RowStore store)
             job.CacheTtl,
             job.Account,
             setting,
-            prices)
-        {
-            MaxCostUsd = job.MaxCostUsd,
-        };
+            prices);
     }
 }
 

@@ -33,16 +33,17 @@ internal sealed partial class SpendCapGate(SpendCapStore store, TimeProvider tim
     private const int ToolUseAllowanceTokens = 1_024;
     private static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(1);
 
-    private readonly ConcurrentDictionary<Guid, AccountLimitCheck> _accounts = new();
+    private readonly ConcurrentDictionary<Guid, CapsCheck> _caps = new();
 
     // One row of a job per process waits for room at a time; the others queue behind it rather than each polling.
+    // Both maps hold an entry per job this process ran: small, and kept for the process's life.
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _jobs = new();
 
     public async Task<CapOutcome> ReserveAsync(
         JobContext job, ClaimedRow row, Guid leaseToken, JsonObject body, string model, int maxTokens, ChunkControl control, CancellationToken stopping)
     {
-        var accountLimited = await AccountHasLimitAsync(job.Account.Id, stopping);
-        if (job.MaxCostUsd is null && !accountLimited)
+        var (jobCapped, accountLimited) = await CapsAsync(job.Id, stopping);
+        if (!jobCapped && !accountLimited)
         {
             return CapOutcome.Send;
         }
@@ -50,7 +51,7 @@ internal sealed partial class SpendCapGate(SpendCapStore store, TimeProvider tim
         if (job.Prices.WorstCase(model, time.GetUtcNow(), maxInputTokens, maxTokens) is not { } worstCase)
         {
             await control.PauseJobAsync(
-                $"The model '{model}' has no price, so the spend cap{(job.MaxCostUsd is null ? $" of account '{job.Account.Name}'" : "")} cannot be kept. Add a price (POST /api/prices), then resume.");
+                $"The model '{model}' has no price, so the spend cap{(jobCapped ? "" : $" of account '{job.Account.Name}'")} cannot be kept. Add a price (POST /api/prices), then resume.");
             return CapOutcome.Stop;
         }
 
@@ -62,7 +63,7 @@ internal sealed partial class SpendCapGate(SpendCapStore store, TimeProvider tim
             while (true)
             {
                 var reservation = await store.ReserveAsync(
-                    job.Id, job.Account.Id, row.Seq, leaseToken, worstCase, job.MaxCostUsd is not null, accountLimited, stopping);
+                    job.Id, job.Account.Id, row.Seq, leaseToken, worstCase, jobCapped, accountLimited, stopping);
                 switch (reservation.Verdict)
                 {
                     case ReservationVerdict.Reserved:
@@ -70,25 +71,34 @@ internal sealed partial class SpendCapGate(SpendCapStore store, TimeProvider tim
                     case ReservationVerdict.LeaseLost:
                         return CapOutcome.LeaseLost;
                     case ReservationVerdict.JobCapReached:
-                        LogCapReached(logger, job.Id, "max_cost_usd", reservation.JobSpentUsd);
-                        await control.PauseJobAsync(Invariant(
-                            $"Paused at the job's spend cap: {Usd(reservation.JobSpentUsd)} spent of max_cost_usd {Usd(reservation.MaxCostUsd!.Value)}, and the next row could cost up to {Usd(worstCase)}. Raise max_cost_usd (PATCH /api/jobs/{job.Id}) and resume to go on."));
-                        return CapOutcome.Stop;
+                        if (await store.PauseAtJobCapAsync(job.Id, Invariant(
+                            $"Paused at the job's spend cap: {Usd(reservation.JobSpentUsd)} spent of max_cost_usd {Usd(reservation.MaxCostUsd!.Value)}, and the next row could cost up to {Usd(worstCase)}. Raise max_cost_usd (PATCH /api/jobs/{job.Id}) and resume to go on."),
+                            worstCase, CancellationToken.None))
+                        {
+                            LogCapReached(logger, job.Id, "max_cost_usd", reservation.JobSpentUsd);
+                            await control.StopSendingAsync();
+                            return CapOutcome.Stop;
+                        }
+                        break;
                     case ReservationVerdict.AccountLimitReached:
-                        LogCapReached(logger, job.Id, "monthly_cost_limit_usd", reservation.AccountSpentUsd);
                         var month = time.GetUtcNow().ToString("MMMM yyyy", CultureInfo.InvariantCulture);
-                        await store.PauseForAccountLimitAsync(job.Id, Invariant(
+                        if (await store.PauseAtAccountLimitAsync(job.Id, Invariant(
                             $"Paused at the monthly cost limit of account '{job.Account.Name}': {Usd(reservation.AccountSpentUsd)} spent of monthly_cost_limit_usd {Usd(reservation.MonthlyLimitUsd!.Value)} in {month} (UTC), and the next row could cost up to {Usd(worstCase)}. The job resumes by itself when the month turns or the limit is raised."),
-                            worstCase, CancellationToken.None);
-                        await control.StopSendingAsync();
-                        return CapOutcome.Stop;
+                            worstCase, CancellationToken.None))
+                        {
+                            LogCapReached(logger, job.Id, "monthly_cost_limit_usd", reservation.AccountSpentUsd);
+                            await control.StopSendingAsync();
+                            return CapOutcome.Stop;
+                        }
+                        break;
                     default:
                         // Room held by rows in flight: theirs settle soon, or, if their process died, once their leases expire.
                         await store.FreeExpiredReservationsAsync(stopping);
-                        await Task.Delay(wait, time, stopping);
-                        wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, LongestWait.Ticks));
                         break;
                 }
+                // Waiting for room, or the cap changed (or the job stopped) between the verdict and the pause: look again soon.
+                await Task.Delay(wait, time, stopping);
+                wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, LongestWait.Ticks));
             }
         }
         finally
@@ -98,20 +108,21 @@ internal sealed partial class SpendCapGate(SpendCapStore store, TimeProvider tim
     }
 
     /// <summary>
-    /// Read at most once per status poll per account and process, so a limit set on a running account applies within a
-    /// second; every row in between shares the one read (hundreds in flight must not each open a connection).
+    /// Which caps apply, read at most once per status poll per job and process, so a cap set on a running job or its
+    /// account applies within a second; every row in between shares the one read (hundreds in flight must not each
+    /// open a connection).
     /// </summary>
-    private Task<bool> AccountHasLimitAsync(Guid accountId, CancellationToken cancellationToken)
+    private Task<(bool JobCapped, bool AccountLimited)> CapsAsync(Guid jobId, CancellationToken cancellationToken)
     {
         var now = time.GetTimestamp();
-        var check = _accounts.GetOrAdd(accountId, static _ => new AccountLimitCheck());
+        var check = _caps.GetOrAdd(jobId, static _ => new CapsCheck());
         lock (check)
         {
-            if (check.Reading is null || (check.Reading.IsCompleted && time.GetElapsedTime(check.StartedAt, now) >= options.Value.StatusPollInterval)
-                || check.Reading.IsFaulted)
+            if (check.Reading is null || check.Reading.IsFaulted
+                || (check.Reading.IsCompleted && time.GetElapsedTime(check.StartedAt, now) >= options.Value.StatusPollInterval))
             {
                 check.StartedAt = now;
-                check.Reading = store.AccountHasLimitAsync(accountId, CancellationToken.None);
+                check.Reading = store.CapsAsync(jobId, CancellationToken.None);
             }
             return check.Reading.WaitAsync(cancellationToken);
         }
@@ -121,9 +132,9 @@ internal sealed partial class SpendCapGate(SpendCapStore store, TimeProvider tim
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
-    private sealed class AccountLimitCheck
+    private sealed class CapsCheck
     {
-        public Task<bool>? Reading;
+        public Task<(bool JobCapped, bool AccountLimited)>? Reading;
         public long StartedAt;
     }
 

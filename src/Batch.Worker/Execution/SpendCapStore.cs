@@ -103,22 +103,36 @@ internal sealed class SpendCapStore(NpgsqlDataSource dataSource)
         SELECT count(*)::int FROM freed
         """;
 
-    private const string PauseForAccountSql = """
+    // Pauses re-check their cap in the same statement: a verdict read before the cap was raised (and the job resumed)
+    // must not pause the job again.
+    private const string PauseAtJobCapSql = """
+        UPDATE batch.jobs SET status = 2, status_reason = $2, updated_at = now()
+        WHERE id = $1 AND status IN (0, 1) AND max_cost_usd IS NOT NULL AND cost_usd + $3 > max_cost_usd
+        """;
+
+    private const string PauseAtAccountLimitSql = $"""
         WITH paused AS (
-            UPDATE batch.jobs SET status = 2, status_reason = $2, updated_at = now()
-            WHERE id = $1 AND status IN (0, 1)
-            RETURNING id, account_id)
+            UPDATE batch.jobs j SET status = 2, status_reason = $2, updated_at = now()
+            FROM batch.provider_accounts a
+            WHERE j.id = $1 AND j.status IN (0, 1) AND a.id = j.account_id AND a.monthly_cost_limit_usd IS NOT NULL
+              AND coalesce((SELECT s.cost_usd FROM batch.account_monthly_spend s WHERE s.account_id = a.id AND s.month = {ThisMonth}), 0) + $3
+                  > a.monthly_cost_limit_usd
+            RETURNING j.id, j.account_id)
         INSERT INTO batch.account_cap_pauses (job_id, account_id, needed_usd, paused_at)
         SELECT id, account_id, $3, now() FROM paused
         ON CONFLICT (job_id) DO UPDATE SET needed_usd = excluded.needed_usd, paused_at = excluded.paused_at
         """;
 
-    /// <summary>Whether the account has a monthly limit now.</summary>
-    public async Task<bool> AccountHasLimitAsync(Guid accountId, CancellationToken cancellationToken)
+    /// <summary>Which caps apply to the job now: its own <c>max_cost_usd</c>, its account's monthly limit.</summary>
+    public async Task<(bool JobCapped, bool AccountLimited)> CapsAsync(Guid jobId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT monthly_cost_limit_usd IS NOT NULL FROM batch.provider_accounts WHERE id = $1");
-        command.Parameters.Add(new() { Value = accountId });
-        return await command.ExecuteScalarAsync(cancellationToken) is true;
+        await using var command = dataSource.CreateCommand("""
+            SELECT j.max_cost_usd IS NOT NULL, a.monthly_cost_limit_usd IS NOT NULL
+            FROM batch.jobs j JOIN batch.provider_accounts a ON a.id = j.account_id WHERE j.id = $1
+            """);
+        command.Parameters.Add(new() { Value = jobId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? (reader.GetBoolean(0), reader.GetBoolean(1)) : (false, false);
     }
 
     /// <summary>Reserves <paramref name="worstCaseUsd"/> on the leased row if it fits under the caps that apply, in one round trip.</summary>
@@ -167,10 +181,20 @@ internal sealed class SpendCapStore(NpgsqlDataSource dataSource)
         return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// <summary>Pauses the job for its account's monthly limit and notes what it needs to go on; false when it was no longer running.</summary>
-    public async Task<bool> PauseForAccountLimitAsync(Guid jobId, string reason, decimal neededUsd, CancellationToken cancellationToken)
+    /// <summary>Pauses the job at its own cap if the row still does not fit; false when it does now, or the job was not running.</summary>
+    public Task<bool> PauseAtJobCapAsync(Guid jobId, string reason, decimal neededUsd, CancellationToken cancellationToken) =>
+        PauseAsync(PauseAtJobCapSql, jobId, reason, neededUsd, cancellationToken);
+
+    /// <summary>
+    /// Pauses the job at its account's monthly limit, noting what it needs to go on, if the row still does not fit; false
+    /// when it does now, or the job was not running.
+    /// </summary>
+    public Task<bool> PauseAtAccountLimitAsync(Guid jobId, string reason, decimal neededUsd, CancellationToken cancellationToken) =>
+        PauseAsync(PauseAtAccountLimitSql, jobId, reason, neededUsd, cancellationToken);
+
+    private async Task<bool> PauseAsync(string sql, Guid jobId, string reason, decimal neededUsd, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(PauseForAccountSql);
+        await using var command = dataSource.CreateCommand(sql);
         command.Parameters.Add(new() { Value = jobId });
         command.Parameters.Add(new() { Value = reason });
         command.Parameters.Add(new() { Value = neededUsd });
