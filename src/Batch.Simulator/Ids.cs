@@ -11,6 +11,8 @@ internal static class Ids
 
     public static string ToolUse() => "toolu_" + Guid.NewGuid().ToString("N");
 
+    public static string MessageBatch() => "msgbatch_" + Guid.NewGuid().ToString("N");
+
     /// <summary>The id the request-id middleware gave this request.</summary>
     public static string RequestIdOf(HttpContext context) => context.Response.Headers[RequestIdHeader].ToString();
 }

@@ -13,24 +13,31 @@ internal static class MessagesApi
         var v1 = app.MapGroup("/v1/messages");
         v1.MapPost("", MessagesEndpoint.CreateAsync);
         v1.MapPost("/count_tokens", CountTokensEndpoint.CountAsync);
+        v1.MapMessageBatches();
         return app;
+    }
+
+    /// <summary>The checks every <c>/v1</c> route makes first: the key, then the API version; null when both pass.</summary>
+    public static ApiError? CheckHeaders(HttpContext context, SimulatorOptions options, out string version)
+    {
+        version = context.Request.Headers[ApiVersions.HeaderName].ToString();
+        if (ApiKeyAuthenticator.Check(context.Request, options, allowBearer: version == ApiVersions.V20261021) is { } unauthorized)
+        {
+            return unauthorized;
+        }
+        if (version.Length == 0)
+        {
+            return ApiError.InvalidRequest($"{ApiVersions.HeaderName}: header is required");
+        }
+        return ApiVersions.IsKnown(version) ? null : ApiError.InvalidRequest($"{ApiVersions.HeaderName}: unknown version '{version}'");
     }
 
     /// <summary>The checks both routes share: key, API version, JSON body, then field validation.</summary>
     public static async Task<ParsedRequest> ReadAsync(HttpContext context, SimulatorState state, bool countTokens)
     {
-        var version = context.Request.Headers[ApiVersions.HeaderName].ToString();
-        if (ApiKeyAuthenticator.Check(context.Request, state.Options, allowBearer: version == ApiVersions.V20261021) is { } unauthorized)
+        if (CheckHeaders(context, state.Options, out var version) is { } refused)
         {
-            return new ParsedRequest(null, null, unauthorized);
-        }
-        if (version.Length == 0)
-        {
-            return new ParsedRequest(null, null, ApiError.InvalidRequest($"{ApiVersions.HeaderName}: header is required"));
-        }
-        if (!ApiVersions.IsKnown(version))
-        {
-            return new ParsedRequest(null, null, ApiError.InvalidRequest($"{ApiVersions.HeaderName}: unknown version '{version}'"));
+            return new ParsedRequest(null, null, refused);
         }
 
         if (context.Request.ContentLength > MaxRequestBytes)

@@ -94,13 +94,14 @@ internal static class MessagesEndpoint
         return TypedResults.Empty;
     }
 
-    private static Usage ToUsage(in UsageTokens usage) => new(
+    /// <param name="serviceTier"><c>standard</c>, or <c>batch</c> for a request answered in a message batch.</param>
+    public static Usage ToUsage(in UsageTokens usage, string serviceTier = "standard") => new(
         (int)usage.Input,
         (int)(usage.CacheWrite5m + usage.CacheWrite1h),
         (int)usage.CacheRead,
         new CacheCreation((int)usage.CacheWrite5m, (int)usage.CacheWrite1h),
         (int)usage.Output,
-        "standard");
+        serviceTier);
 
     /// <returns>Whether the whole answer was delivered.</returns>
     private static async Task<bool> WriteAsync(HttpContext context, SimulatorState state, MessageResponse message, FaultKind? fault, CancellationToken cancellationToken)

@@ -16,6 +16,9 @@ namespace Batch.Simulator;
 [JsonSerializable(typeof(TypeOnlyEvent))]
 [JsonSerializable(typeof(SimulatorStatsSnapshot))]
 [JsonSerializable(typeof(SimulatorLimits))]
+[JsonSerializable(typeof(MessageBatchResponse))]
+[JsonSerializable(typeof(MessageBatchList))]
+[JsonSerializable(typeof(MessageBatchDeleted))]
 internal sealed partial class SimulatorJsonContext : JsonSerializerContext
 {
     /// <summary>

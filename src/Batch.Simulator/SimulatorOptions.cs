@@ -94,6 +94,44 @@ public sealed class SimulatorOptions
 
     /// <summary>Seeds fault draws and generated text, so runs repeat.</summary>
     public int Seed { get; set; }
+
+    // The Message Batches API. Its timings are wall-clock milliseconds, never scaled by SpeedFactor.
+
+    /// <summary>How long a new batch waits before its first request is processed.</summary>
+    public double BatchQueueDelayMs { get; set; } = 1_000;
+
+    /// <summary>Batch requests processed per second, across all batches in the order they were created; 0 = all at once after the queue delay.</summary>
+    public double BatchRequestsPerSecond { get; set; } = 1_000;
+
+    /// <summary>A batch's requests not processed this long after it was created expire (the API's 24 hours).</summary>
+    public double BatchExpirySeconds { get; set; } = 86_400;
+
+    /// <summary>Share of valid batch requests that come back <c>errored</c> with a 500 <c>api_error</c>.</summary>
+    public double BatchErroredProbability { get; set; }
+
+    /// <summary>Share of batch requests that come back <c>expired</c>, whatever the time.</summary>
+    public double BatchExpiredProbability { get; set; }
+
+    /// <summary>Most requests waiting to be processed across the batches in progress; a create that would pass it is a 429. 0 = no limit.</summary>
+    public int BatchQueueLimit { get; set; } = 100_000;
+
+    /// <summary>Most requests in one batch (413 above).</summary>
+    public int BatchMaxRequests { get; set; } = 100_000;
+
+    /// <summary>Most bytes of one create call (413 above).</summary>
+    public long BatchMaxBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>A create call waits this long before the batch exists: a client that leaves meanwhile created nothing.</summary>
+    public double BatchCreateLatencyMs { get; set; }
+
+    /// <summary>A create call waits this long after the batch exists, before answering: a client that leaves meanwhile never learns its id.</summary>
+    public double BatchCreateResponseDelayMs { get; set; }
+
+    /// <summary>How long a canceled batch stays <c>canceling</c> before it ends.</summary>
+    public double BatchCancelDelayMs { get; set; } = 100;
+
+    /// <summary>The share of the prices a batch request is charged (toward the spend cap): the API's 50 %.</summary>
+    public double BatchPriceMultiplier { get; set; } = 0.5;
 }
 
 /// <summary>The per-minute limits in force, per model class, as <c>GET /_simulator/limits</c> serves them; 0 = unlimited.</summary>

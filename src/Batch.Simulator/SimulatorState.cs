@@ -1,21 +1,32 @@
 namespace Batch.Simulator;
 
 /// <summary>Everything one simulator instance remembers; instances share nothing, so many can run side by side.</summary>
-internal sealed class SimulatorState(SimulatorOptions options, TimeProvider time)
+internal sealed class SimulatorState
 {
-    public SimulatorOptions Options { get; } = options;
-    public TimeProvider Time { get; } = time;
-    public PromptCache Cache { get; } = new(time);
+    public SimulatorState(SimulatorOptions options, TimeProvider time)
+    {
+        Options = options;
+        Time = time;
+        Cache = new(time);
+        Faults = new(options);
+        Batches = new(this);
+    }
+
+    public SimulatorOptions Options { get; }
+    public TimeProvider Time { get; }
+    public PromptCache Cache { get; }
     public RateLimiter Limiter { get; } = new();
     public SpendTracker Spend { get; } = new();
     public SimulatorStats Stats { get; } = new();
-    public FaultInjector Faults { get; } = new(options);
+    public FaultInjector Faults { get; }
+    public MessageBatchStore Batches { get; }
 
     public SimulatorStatsSnapshot Snapshot() => Stats.Snapshot(Cache.Count, Limiter.Stats(), Spend.Usd);
 
     public void Reset()
     {
         Cache.Clear();
+        Batches.Clear();
         Limiter.Clear();
         Spend.Clear();
         Stats.Clear();

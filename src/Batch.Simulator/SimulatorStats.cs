@@ -18,6 +18,10 @@ internal sealed class SimulatorStats
     private long _peakConcurrent;
     private long _countTokens;
 
+    // Message Batches API: batches and requests submitted, canceled, deleted, and requests by result.
+    private readonly long[] _batches = new long[8];
+    private static readonly string[] BatchResults = ["succeeded", "errored", "expired", "canceled"];
+
     public void RequestStarted()
     {
         var current = Interlocked.Increment(ref _concurrent);
@@ -46,6 +50,23 @@ internal sealed class SimulatorStats
     public void CountTokensServed() => Interlocked.Increment(ref _countTokens);
 
     public void Fault(FaultKind kind) => Interlocked.Increment(ref _faults[(int)kind]);
+
+    public void BatchSubmitted(int requests)
+    {
+        Interlocked.Increment(ref _batches[0]);
+        Interlocked.Add(ref _batches[1], requests);
+    }
+
+    public void BatchCanceled(int requests)
+    {
+        Interlocked.Increment(ref _batches[2]);
+        Interlocked.Add(ref _batches[4 + Array.IndexOf(BatchResults, "canceled")], requests);
+    }
+
+    public void BatchDeleted() => Interlocked.Increment(ref _batches[3]);
+
+    /// <param name="type"><c>succeeded</c>, <c>errored</c>, <c>expired</c> or <c>canceled</c>.</param>
+    public void BatchResult(string type) => Interlocked.Increment(ref _batches[4 + Array.IndexOf(BatchResults, type)]);
 
     public void TokensUsed(in UsageTokens usage)
     {
@@ -99,7 +120,9 @@ internal sealed class SimulatorStats
             prompts.Count == 0 ? 0 : prompts.Values.Max(p => p.Answered),
             rateLimits,
             spendUsd,
-            Volatile.Read(ref _countTokens));
+            Volatile.Read(ref _countTokens),
+            new BatchCounts(Read(_batches, 0), Read(_batches, 1), Read(_batches, 2), Read(_batches, 3), Read(_batches, 4), Read(_batches, 5),
+                Read(_batches, 6), Read(_batches, 7)));
     }
 
     /// <summary>Clears everything but the in-flight count, which requests still running will decrement.</summary>
@@ -113,6 +136,7 @@ internal sealed class SimulatorStats
         Interlocked.Exchange(ref _cacheReads, 0);
         Interlocked.Exchange(ref _peakConcurrent, Volatile.Read(ref _concurrent));
         Interlocked.Exchange(ref _countTokens, 0);
+        Array.Clear(_batches);
     }
 
     private static long Read(long[] counters, int index) => Volatile.Read(ref counters[index]);

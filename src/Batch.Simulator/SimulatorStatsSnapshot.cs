@@ -21,7 +21,8 @@ public sealed record SimulatorStatsSnapshot(
     long MaxPromptAnswered,
     IReadOnlyDictionary<string, ModelClassRateStats> RateLimits,
     double SpendUsd,
-    long CountTokensRequests)
+    long CountTokensRequests,
+    BatchCounts Batches)
 {
     /// <summary>The stable key of a prompt: the first 16 hex digits of SHA-256 over the UTF-8 text of its last user message.</summary>
     public static string PromptKeyOf(string lastUserText) =>

@@ -27,13 +27,14 @@ internal sealed class SpendTracker
         }
     }
 
-    public void Add(ModelPrice price, in UsageTokens usage)
+    /// <param name="multiplier">The share of the prices paid: 1, or the batch discount for a request answered in a batch.</param>
+    public void Add(ModelPrice price, in UsageTokens usage, double multiplier = 1)
     {
         var usd = ((usage.Input * price.Input)
             + (usage.CacheWrite5m * price.CacheWrite5m)
             + (usage.CacheWrite1h * price.CacheWrite1h)
             + (usage.CacheRead * price.CacheRead)
-            + (usage.Output * price.Output)) / 1_000_000d;
+            + (usage.Output * price.Output)) / 1_000_000d * multiplier;
         lock (_gate)
         {
             _usd += usd;

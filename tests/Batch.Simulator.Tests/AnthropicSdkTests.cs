@@ -92,4 +92,56 @@ public sealed class AnthropicSdkTests
         Assert.Equal(whole.StopReason?.Raw(), stopReason);
         Assert.Equal(whole.Usage.OutputTokens, outputTokens);
     }
+
+    [Fact]
+    public async Task The_sdk_creates_lists_reads_results_of_cancels_and_deletes_message_batches()
+    {
+        await using var server = await SimulatorServer.StartAsync(o => (o.SpeedFactor, o.BatchQueueDelayMs, o.BatchRequestsPerSecond) = (0, 0, 0));
+        var client = ClientFor(server);
+        Anthropic.Models.Messages.Batches.Params BatchParams(string text) => new()
+        {
+            Model = Requests.Model,
+            MaxTokens = 200,
+            Messages = [new UserMessageParam(text)],
+        };
+
+        var created = await client.Messages.Batches.Create(new Anthropic.Models.Messages.Batches.BatchCreateParams
+        {
+            Requests = [new() { CustomID = "first", Params = BatchParams("one") }, new() { CustomID = "second", Params = BatchParams("two") }],
+        });
+        Assert.StartsWith("msgbatch_", created.ID, StringComparison.Ordinal);
+        Assert.Equal(2, created.RequestCounts.Processing);
+
+        var retrieved = await client.Messages.Batches.Retrieve(created.ID);
+        Assert.Equal("ended", retrieved.ProcessingStatus.Raw());
+        Assert.Equal(2, retrieved.RequestCounts.Succeeded);
+        Assert.NotNull(retrieved.ResultsUrl);
+        var listed = await client.Messages.Batches.List();
+        Assert.Equal(created.ID, Assert.Single(listed.Items).ID);
+
+        var results = new Dictionary<string, string>();
+        await foreach (var line in client.Messages.Batches.ResultsStreaming(created.ID))
+        {
+            Assert.True(line.Result.TryPickSucceeded(out var succeeded));
+            Assert.True(succeeded!.Message.Content[0].TryPickText(out var text));
+            results[line.CustomID] = text!.Text;
+        }
+        var direct = await client.Messages.Create(Params("two"));
+        Assert.True(direct.Content[0].TryPickText(out var expected));
+        Assert.Equal(expected!.Text, results["second"]);
+        Assert.Equal(2, results.Count);
+
+        server.Options.BatchQueueDelayMs = 60_000;
+        var waiting = await client.Messages.Batches.Create(new Anthropic.Models.Messages.Batches.BatchCreateParams
+        {
+            Requests = [new() { CustomID = "later", Params = BatchParams("three") }],
+        });
+        var canceling = await client.Messages.Batches.Cancel(waiting.ID);
+        Assert.Equal("canceling", canceling.ProcessingStatus.Raw());
+        Assert.Equal(1, canceling.RequestCounts.Canceled);
+
+        var deleted = await client.Messages.Batches.Delete(created.ID);
+        Assert.Equal(created.ID, deleted.ID);
+        await Assert.ThrowsAnyAsync<AnthropicApiException>(() => client.Messages.Batches.Retrieve(created.ID));
+    }
 }

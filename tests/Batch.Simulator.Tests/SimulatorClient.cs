@@ -66,6 +66,30 @@ internal sealed class SimulatorClient : IDisposable
         return await Reply.ReadAsync(response);
     }
 
+    /// <summary>Any route with the key and version headers; the answer's body parsed as JSON when there is one.</summary>
+    public async Task<Reply> CallAsync(HttpMethod method, string path, JsonNode? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        request.Headers.Add("x-api-key", _server.ApiKey);
+        request.Headers.Add("anthropic-version", DefaultVersion);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        }
+        using var response = await Http.SendAsync(request);
+        return await Reply.ReadAsync(response);
+    }
+
+    /// <summary>The body as text, for JSONL answers.</summary>
+    public async Task<(int Status, string ContentType, string Text)> GetTextAsync(string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("x-api-key", _server.ApiKey);
+        request.Headers.Add("anthropic-version", DefaultVersion);
+        using var response = await Http.SendAsync(request);
+        return ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType ?? "", await response.Content.ReadAsStringAsync());
+    }
+
     public async Task<JsonElement> StatsAsync()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "_simulator/stats");
