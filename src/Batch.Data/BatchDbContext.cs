@@ -19,6 +19,8 @@ public class BatchDbContext(DbContextOptions<BatchDbContext> options) : DbContex
     public DbSet<CostRollup> CostRollups => Set<CostRollup>();
     public DbSet<AccountMonthlySpend> AccountMonthlySpend => Set<AccountMonthlySpend>();
     public DbSet<AccountCapPause> AccountCapPauses => Set<AccountCapPause>();
+    public DbSet<ProviderBatch> ProviderBatches => Set<ProviderBatch>();
+    public DbSet<ProviderBatchPoll> ProviderBatchPolls => Set<ProviderBatchPoll>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

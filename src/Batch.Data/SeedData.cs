@@ -46,6 +46,7 @@ internal static class SeedData
         CacheWrite1hPerMTok = write1h,
         CacheReadPerMTok = read,
         OutputPerMTok = output,
+        BatchMultiplier = ModelPrice.DefaultBatchMultiplier,
     };
 
     private static ModelSetting Setting(string prefix, string modelClass, int minCacheable, bool cacheReadsCount = false) => new()

@@ -7,7 +7,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Batch.Api.Reports;
 
-/// <summary>A job's cost from its rollup rows: per price row applied, tokens of each kind times that row's price.</summary>
+/// <summary>
+/// A job's cost from its rollup rows: per price row applied, tokens of each kind times that row's price (times its batch
+/// multiplier for rows answered in a provider batch).
+/// </summary>
 public sealed class JobCosts(BatchDbContext db)
 {
     /// <summary>Null when the caller sees no such job.</summary>
@@ -23,11 +26,12 @@ public sealed class JobCosts(BatchDbContext db)
         }
         var buckets = await db.CostRollups.AsNoTracking()
             .Where(c => c.JobId == jobId)
-            .GroupBy(c => new { c.PriceId, c.Model })
+            .GroupBy(c => new { c.PriceId, c.Model, c.Delivery })
             .Select(g => new
             {
                 g.Key.PriceId,
                 g.Key.Model,
+                g.Key.Delivery,
                 Rows = g.Sum(c => c.Rows),
                 Requests = g.Sum(c => c.Requests),
                 Usage = new TokenUsage(g.Sum(c => c.InputTokens), g.Sum(c => c.CacheWrite5mTokens), g.Sum(c => c.CacheWrite1hTokens), g.Sum(c => c.CacheReadTokens), g.Sum(c => c.OutputTokens)),
@@ -44,7 +48,7 @@ public sealed class JobCosts(BatchDbContext db)
         {
             if (bucket.PriceId is { } id && prices.TryGetValue(id, out var price))
             {
-                var byKind = CostCalculator.ByKind(price, bucket.Usage);
+                var byKind = CostCalculator.ByKind(price, bucket.Usage, bucket.Delivery);
                 input += byKind.Input;
                 write5m += byKind.CacheWrite5m;
                 write1h += byKind.CacheWrite1h;

@@ -18,9 +18,10 @@ internal sealed class CostRollupConfiguration : IEntityTypeConfiguration<CostRol
         builder.Property(c => c.CostUsd).HasPrecision(24, 10);
         builder.Property(c => c.CacheSavingsUsd).HasPrecision(24, 10);
         builder.Property(c => c.BatchSavingsUsd).HasPrecision(24, 10);
+        builder.Property(c => c.Delivery).HasDefaultValue(Delivery.Messages);
 
         // The recording statement upserts on this key; rows without a price share one bucket (nulls not distinct).
-        builder.HasIndex(c => new { c.Hour, c.Project, c.AccountId, c.Model, c.JobId, c.PriceId })
+        builder.HasIndex(c => new { c.Hour, c.Project, c.AccountId, c.Model, c.JobId, c.PriceId, c.Delivery })
             .HasDatabaseName("ux_cost_rollups_bucket")
             .IsUnique()
             .AreNullsDistinct(false);

@@ -21,6 +21,8 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         // Defaults, so the hand-written INSERTs of uploads and schedules need not name these columns.
         builder.Property(j => j.Notes).HasColumnType("text[]").HasDefaultValueSql("'{}'");
         builder.Property(j => j.FirstRowsChecked).HasDefaultValue(false);
+        builder.Property(j => j.DeliveryRequested).HasDefaultValue(Delivery.Messages);
+        builder.Property(j => j.Delivery).HasDefaultValue(Delivery.Messages);
 
         builder.OwnsOne(j => j.Counters, counters =>
         {

@@ -16,6 +16,7 @@ internal sealed class JobRowConfiguration : IEntityTypeConfiguration<JobRow>
         builder.Property(r => r.CostUsd).HasPrecision(20, 10);
         builder.Property(r => r.Model).HasMaxLength(200);
         builder.Property(r => r.ReservedUsd).HasPrecision(20, 10);
+        builder.Property(r => r.Delivery).HasDefaultValue(Delivery.Messages);
 
         builder.HasOne<Job>().WithMany().HasForeignKey(r => r.JobId).OnDelete(DeleteBehavior.Cascade);
 

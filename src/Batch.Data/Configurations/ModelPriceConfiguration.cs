@@ -15,6 +15,7 @@ internal sealed class ModelPriceConfiguration : IEntityTypeConfiguration<ModelPr
         {
             builder.Property(price).HasPrecision(12, 6);
         }
+        builder.Property(p => p.BatchMultiplier).HasPrecision(6, 4).HasDefaultValue(ModelPrice.DefaultBatchMultiplier);
         builder.HasIndex(p => new { p.ModelPrefix, p.EffectiveFrom }).IsUnique();
         builder.HasData(SeedData.ModelPrices);
     }

@@ -1,7 +1,7 @@
 namespace Batch.Data.Entities;
 
 /// <summary>
-/// What was recorded in one UTC hour for one project, provider account, model, job and price row: kept in the same
+/// What was recorded in one UTC hour for one project, provider account, model, job, price row and delivery: kept in the same
 /// statement that records the rows (so it cannot drift from them and survives a crash), and read by cost reports
 /// instead of the rows. Deliberately not tied to <see cref="Job"/>: deleting a job does not undo what it spent.
 /// </summary>
@@ -23,6 +23,9 @@ public class CostRollup
     /// <summary>The <c>model_prices</c> row the rows were priced at; null when the model had no price (cost 0).</summary>
     public Guid? PriceId { get; set; }
 
+    /// <summary>How the rows were answered: provider-batch rows are priced at the price row's batch multiplier.</summary>
+    public Delivery Delivery { get; set; }
+
     /// <summary>Rows recorded (succeeded or failed).</summary>
     public long Rows { get; set; }
 
@@ -39,6 +42,6 @@ public class CostRollup
     /// <summary>What the cache reads saved against uncached input, minus what the writes cost above it; can be negative.</summary>
     public decimal CacheSavingsUsd { get; set; }
 
-    /// <summary>What a discounted tier (provider batches) saved against standard prices; zero until rows are answered at one.</summary>
+    /// <summary>What the rows would have cost at standard prices minus what they cost (provider batches); zero for Messages rows.</summary>
     public decimal BatchSavingsUsd { get; set; }
 }

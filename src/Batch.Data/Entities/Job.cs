@@ -32,6 +32,21 @@ public class Job
     public string DefaultParams { get; set; } = "{}";
 
     public CacheTtl CacheTtl { get; set; } = CacheTtl.FiveMinutes;
+
+    /// <summary>What the spec asked for: <c>messages</c>, <c>provider_batch</c> or <c>auto</c>.</summary>
+    public Delivery DeliveryRequested { get; set; }
+
+    /// <summary>How the job's rows are sent: <c>messages</c> or <c>provider_batch</c>, never <c>auto</c>.</summary>
+    public Delivery Delivery { get; set; }
+
+    /// <summary>Why <see cref="Delivery"/> was chosen (and why it changed, when it did), in words a user can check.</summary>
+    public string? DeliveryReason { get; set; }
+
+    /// <summary>When the job should be done by; null for none.</summary>
+    public DateTimeOffset? DeadlineAt { get; set; }
+
+    /// <summary>The deadline as the spec gave it when that was a duration (<c>30h</c>): a schedule's re-run counts it from its own start.</summary>
+    public TimeSpan? DeadlineAfter { get; set; }
     public int Priority { get; set; }
     public RowFormat RowFormat { get; set; }
 

@@ -38,6 +38,9 @@ public class JobRow
     public string? RequestId { get; set; }
     public string? ResponseModel { get; set; }
 
+    /// <summary>How the row was answered (and so priced): by its own Messages request or in a provider batch.</summary>
+    public Delivery Delivery { get; set; }
+
     /// <summary>The model the row's request named: what it is priced at and rolled up under.</summary>
     public string? Model { get; set; }
 

@@ -11,4 +11,10 @@ public class ModelPrice
     public decimal CacheWrite1hPerMTok { get; set; }
     public decimal CacheReadPerMTok { get; set; }
     public decimal OutputPerMTok { get; set; }
+
+    /// <summary>What every kind of token costs in a provider batch, as a share of the prices above (0.5: half).</summary>
+    public decimal BatchMultiplier { get; set; } = DefaultBatchMultiplier;
+
+    /// <summary>The Message Batches API's published discount, the seed of <see cref="BatchMultiplier"/>.</summary>
+    public const decimal DefaultBatchMultiplier = 0.5m;
 }

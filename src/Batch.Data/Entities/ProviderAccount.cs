@@ -28,6 +28,24 @@ public class ProviderAccount
 
     public OutputBudgetMode OutputBudgetMode { get; set; } = OutputBudgetMode.ReserveMaxTokens;
 
+    /// <summary>How long the provider may take to end a batch (its requests expire then): what <c>auto</c> delivery weighs a deadline against.</summary>
+    public TimeSpan BatchWindow { get; set; } = DefaultBatchWindow;
+
+    /// <summary>Most requests in one provider batch (a slice).</summary>
+    public int BatchMaxRequests { get; set; } = DefaultBatchMaxRequests;
+
+    /// <summary>Most bytes of one provider batch's create call.</summary>
+    public long BatchMaxBytes { get; set; } = DefaultBatchMaxBytes;
+
+    /// <summary>Most requests of this account waiting in the provider's batch queue at once; later slices wait for earlier ones to end.</summary>
+    public int BatchQueueLimit { get; set; } = DefaultBatchQueueLimit;
+
+    // The Message Batches API's published limits (its lowest tier's queue).
+    public static readonly TimeSpan DefaultBatchWindow = TimeSpan.FromHours(24);
+    public const int DefaultBatchMaxRequests = 100_000;
+    public const long DefaultBatchMaxBytes = 256L * 1024 * 1024;
+    public const int DefaultBatchQueueLimit = 100_000;
+
     /// <summary>Spend cap per calendar month (UTC) over every job on the account; null for none.</summary>
     public decimal? MonthlyCostLimitUsd { get; set; }
     public bool IsDefault { get; set; }

@@ -7,13 +7,20 @@ public static class CostCalculator
 {
     public static decimal Cost(ModelPrice price, TokenUsage usage) => ByKind(price, usage).Total;
 
-    /// <summary>The cost of each kind of token on its own, in USD.</summary>
-    public static CostByKind ByKind(ModelPrice price, TokenUsage usage) => new(
-        usage.Input * price.InputPerMTok / 1_000_000m,
-        usage.CacheWrite5m * price.CacheWrite5mPerMTok / 1_000_000m,
-        usage.CacheWrite1h * price.CacheWrite1hPerMTok / 1_000_000m,
-        usage.CacheRead * price.CacheReadPerMTok / 1_000_000m,
-        usage.Output * price.OutputPerMTok / 1_000_000m);
+    /// <summary>The share of standard prices a request pays: the price row's batch multiplier in a provider batch, else 1.</summary>
+    public static decimal Multiplier(ModelPrice price, Delivery delivery) => delivery == Delivery.ProviderBatch ? price.BatchMultiplier : 1m;
+
+    /// <summary>The cost of each kind of token on its own, in USD (at the batch multiplier for a provider batch's tokens).</summary>
+    public static CostByKind ByKind(ModelPrice price, TokenUsage usage, Delivery delivery = Delivery.Messages)
+    {
+        var multiplier = Multiplier(price, delivery);
+        return new(
+            usage.Input * price.InputPerMTok / 1_000_000m * multiplier,
+            usage.CacheWrite5m * price.CacheWrite5mPerMTok / 1_000_000m * multiplier,
+            usage.CacheWrite1h * price.CacheWrite1hPerMTok / 1_000_000m * multiplier,
+            usage.CacheRead * price.CacheReadPerMTok / 1_000_000m * multiplier,
+            usage.Output * price.OutputPerMTok / 1_000_000m * multiplier);
+    }
 
     /// <summary>
     /// What the cache saved: the reads at the uncached input price minus what they cost, minus what the writes cost

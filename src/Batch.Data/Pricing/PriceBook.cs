@@ -30,24 +30,39 @@ public sealed class PriceBook
         return null;
     }
 
-    /// <summary>The cost, cache savings and price row of <paramref name="usage"/>, or null when the model has no price.</summary>
-    public RowPrice? Price(string model, DateTimeOffset at, TokenUsage usage) =>
-        Find(model, at) is { } price ? new RowPrice(price.Id, CostCalculator.Cost(price, usage), CostCalculator.CacheSavings(price, usage)) : null;
+    /// <summary>
+    /// The cost, cache savings and price row of <paramref name="usage"/>, or null when the model has no price. A provider
+    /// batch's request costs the price row's <see cref="ModelPrice.BatchMultiplier"/> of every kind, cache writes and reads included.
+    /// </summary>
+    public RowPrice? Price(string model, DateTimeOffset at, TokenUsage usage, Delivery delivery = Delivery.Messages)
+    {
+        if (Find(model, at) is not { } price)
+        {
+            return null;
+        }
+        var multiplier = CostCalculator.Multiplier(price, delivery);
+        var standard = CostCalculator.Cost(price, usage);
+        var cost = standard * multiplier;
+        return new RowPrice(price.Id, cost, CostCalculator.CacheSavings(price, usage) * multiplier, standard - cost);
+    }
 
     /// <summary>
-    /// The most a request sent at <paramref name="at"/> can come to, at the dearest of the price in force and any price
+    /// The most a request sent at <paramref name="at"/> (by <paramref name="delivery"/>) can come to, at the dearest of the price in force and any price
     /// scheduled to take effect later (its answer may be priced after a change); null when the model has no price.
     /// </summary>
-    public decimal? WorstCase(string model, DateTimeOffset at, long maxInputTokens, long maxOutputTokens)
+    public decimal? WorstCase(string model, DateTimeOffset at, long maxInputTokens, long maxOutputTokens, Delivery delivery = Delivery.Messages)
     {
-        decimal? worst = Find(model, at) is { } current ? CostCalculator.WorstCase(current, maxInputTokens, maxOutputTokens) : null;
+        decimal? worst = Find(model, at) is { } current ? WorstCase(current, maxInputTokens, maxOutputTokens, delivery) : null;
         foreach (var price in _prices)
         {
             if (price.EffectiveFrom > at && ReferenceEquals(Find(model, price.EffectiveFrom), price))
             {
-                worst = Math.Max(worst ?? 0, CostCalculator.WorstCase(price, maxInputTokens, maxOutputTokens));
+                worst = Math.Max(worst ?? 0, WorstCase(price, maxInputTokens, maxOutputTokens, delivery));
             }
         }
         return worst;
     }
+
+    private static decimal WorstCase(ModelPrice price, long maxInputTokens, long maxOutputTokens, Delivery delivery) =>
+        CostCalculator.WorstCase(price, maxInputTokens, maxOutputTokens) * CostCalculator.Multiplier(price, delivery);
 }

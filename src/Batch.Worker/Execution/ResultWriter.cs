@@ -23,10 +23,10 @@ internal sealed partial class ResultWriter(NpgsqlDataSource dataSource, IOptions
             SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::smallint[], $5::smallint[], $6::text[], $7::text[],
                 $8::text[], $9::text[], $10::int[], $11::int[], $12::int[], $13::int[], $14::int[], $15::text[], $16::text[],
                 $17::text[], $18::int[], $19::smallint[], $20::text[], $21::text[], $22::numeric[], $23::text[], $24::uuid[],
-                $25::numeric[], $26::numeric[])
+                $25::numeric[], $26::numeric[], $27::smallint[])
             AS u(job_id, seq, lease_token, status, attempts, content, text, stop_reason, stop_sequence, input_tokens, w5m, w1h,
                  cache_read, output_tokens, message_id, request_id, response_model, latency_ms, http_status, error_type, error_message,
-                 cost_usd, model, price_id, cache_savings, batch_savings)
+                 cost_usd, model, price_id, cache_savings, batch_savings, delivery)
             ORDER BY job_id, seq),
         updated AS (
             UPDATE batch.job_rows r SET
@@ -35,11 +35,11 @@ internal sealed partial class ResultWriter(NpgsqlDataSource dataSource, IOptions
                 input_tokens = u.input_tokens, cache_write5m_tokens = u.w5m, cache_write1h_tokens = u.w1h,
                 cache_read_tokens = u.cache_read, output_tokens = u.output_tokens, message_id = u.message_id, request_id = u.request_id,
                 response_model = u.response_model, latency_ms = u.latency_ms, http_status = u.http_status, error_type = u.error_type,
-                error_message = u.error_message, cost_usd = u.cost_usd, model = u.model, completed_at = now()
+                error_message = u.error_message, cost_usd = u.cost_usd, model = u.model, delivery = u.delivery, completed_at = now()
             FROM input u
             WHERE r.job_id = u.job_id AND r.seq = u.seq AND r.status = 1 AND r.lease_token = u.lease_token
             RETURNING r.job_id, r.seq, r.status, r.input_tokens, r.cache_write5m_tokens, r.cache_write1h_tokens, r.cache_read_tokens,
-                      r.output_tokens, r.cost_usd, r.model, u.attempts, u.price_id, u.cache_savings, u.batch_savings),
+                      r.output_tokens, r.cost_usd, r.model, u.attempts, u.price_id, u.cache_savings, u.batch_savings, u.delivery),
         totals AS (
             SELECT job_id, count(*) FILTER (WHERE status = 2) AS succeeded, count(*) FILTER (WHERE status = 3) AS failed,
                    sum(input_tokens) AS input_tokens, sum(cache_write5m_tokens) AS w5m, sum(cache_write1h_tokens) AS w1h,
@@ -58,14 +58,14 @@ internal sealed partial class ResultWriter(NpgsqlDataSource dataSource, IOptions
             RETURNING j.id, j.project, j.account_id, j.model, t.cost_usd),
         rolled AS (
             INSERT INTO batch.cost_rollups AS c (hour, project, account_id, model, job_id, price_id, rows, requests, input_tokens,
-                cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, output_tokens, cost_usd, cache_savings_usd, batch_savings_usd)
+                cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, output_tokens, cost_usd, cache_savings_usd, batch_savings_usd, delivery)
             SELECT date_trunc('hour', now(), 'UTC'), k.project, k.account_id, coalesce(u.model, k.model), u.job_id, u.price_id,
                    count(*), sum(u.attempts), sum(u.input_tokens), sum(u.cache_write5m_tokens), sum(u.cache_write1h_tokens),
-                   sum(u.cache_read_tokens), sum(u.output_tokens), coalesce(sum(u.cost_usd), 0), sum(u.cache_savings), sum(u.batch_savings)
+                   sum(u.cache_read_tokens), sum(u.output_tokens), coalesce(sum(u.cost_usd), 0), sum(u.cache_savings), sum(u.batch_savings), u.delivery
             FROM updated u JOIN counted k ON k.id = u.job_id
-            GROUP BY k.project, k.account_id, coalesce(u.model, k.model), u.job_id, u.price_id
-            ORDER BY k.project, k.account_id, coalesce(u.model, k.model), u.job_id, u.price_id
-            ON CONFLICT (hour, project, account_id, model, job_id, price_id) DO UPDATE SET
+            GROUP BY k.project, k.account_id, coalesce(u.model, k.model), u.job_id, u.price_id, u.delivery
+            ORDER BY k.project, k.account_id, coalesce(u.model, k.model), u.job_id, u.price_id, u.delivery
+            ON CONFLICT (hour, project, account_id, model, job_id, price_id, delivery) DO UPDATE SET
                 rows = c.rows + excluded.rows, requests = c.requests + excluded.requests, input_tokens = c.input_tokens + excluded.input_tokens,
                 cache_write_5m_tokens = c.cache_write_5m_tokens + excluded.cache_write_5m_tokens,
                 cache_write_1h_tokens = c.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
@@ -196,6 +196,7 @@ internal sealed partial class ResultWriter(NpgsqlDataSource dataSource, IOptions
         Add(command, rows, r => r.PriceId);
         Add(command, rows, r => r.CacheSavingsUsd);
         Add(command, rows, r => r.BatchSavingsUsd);
+        Add(command, rows, r => (short)r.Delivery);
 
         var written = new HashSet<(Guid, int)>(n);
         await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);

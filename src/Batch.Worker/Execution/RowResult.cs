@@ -9,6 +9,7 @@ namespace Batch.Worker.Execution;
 /// <param name="Model">The model the request named: the row is priced and rolled up under it.</param>
 /// <param name="PriceId">The <c>model_prices</c> row <paramref name="CostUsd"/> came from; null when there is no cost.</param>
 /// <param name="BatchSavingsUsd">What a discounted tier saved against standard prices (provider batches); 0 otherwise.</param>
+/// <param name="Delivery">How the row was answered: a provider batch's rows are priced, and rolled up, apart.</param>
 internal sealed record RowResult(
     Guid JobId,
     int Seq,
@@ -31,4 +32,5 @@ internal sealed record RowResult(
     string? Model = null,
     Guid? PriceId = null,
     decimal CacheSavingsUsd = 0,
-    decimal BatchSavingsUsd = 0);
+    decimal BatchSavingsUsd = 0,
+    Delivery Delivery = Delivery.Messages);

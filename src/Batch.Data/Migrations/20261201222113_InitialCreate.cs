@@ -49,6 +49,7 @@ namespace Batch.Data.Migrations
                     model = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
                     job_id = table.Column<Guid>(type: "uuid", nullable: false),
                     price_id = table.Column<Guid>(type: "uuid", nullable: true),
+                    delivery = table.Column<short>(type: "smallint", nullable: false),
                     rows = table.Column<long>(type: "bigint", nullable: false),
                     requests = table.Column<long>(type: "bigint", nullable: false),
                     input_tokens = table.Column<long>(type: "bigint", nullable: false),
@@ -77,7 +78,8 @@ namespace Batch.Data.Migrations
                     cache_write5m_per_m_tok = table.Column<decimal>(type: "numeric(12,6)", precision: 12, scale: 6, nullable: false),
                     cache_write1h_per_m_tok = table.Column<decimal>(type: "numeric(12,6)", precision: 12, scale: 6, nullable: false),
                     cache_read_per_m_tok = table.Column<decimal>(type: "numeric(12,6)", precision: 12, scale: 6, nullable: false),
-                    output_per_m_tok = table.Column<decimal>(type: "numeric(12,6)", precision: 12, scale: 6, nullable: false)
+                    output_per_m_tok = table.Column<decimal>(type: "numeric(12,6)", precision: 12, scale: 6, nullable: false),
+                    batch_multiplier = table.Column<decimal>(type: "numeric(6,4)", precision: 6, scale: 4, nullable: false, defaultValue: 0.5m)
                 },
                 constraints: table =>
                 {
@@ -113,6 +115,10 @@ namespace Batch.Data.Migrations
                     input_tpm = table.Column<int>(type: "integer", nullable: false),
                     output_tpm = table.Column<int>(type: "integer", nullable: false),
                     output_budget_mode = table.Column<short>(type: "smallint", nullable: false),
+                    batch_window = table.Column<TimeSpan>(type: "interval", nullable: false, defaultValue: new TimeSpan(1, 0, 0, 0, 0)),
+                    batch_max_requests = table.Column<int>(type: "integer", nullable: false, defaultValue: 100000),
+                    batch_max_bytes = table.Column<long>(type: "bigint", nullable: false, defaultValue: 268435456L),
+                    batch_queue_limit = table.Column<int>(type: "integer", nullable: false, defaultValue: 100000),
                     monthly_cost_limit_usd = table.Column<decimal>(type: "numeric(20,10)", precision: 20, scale: 10, nullable: true),
                     is_default = table.Column<bool>(type: "boolean", nullable: false),
                     created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
@@ -162,6 +168,11 @@ namespace Batch.Data.Migrations
                     max_cost_usd = table.Column<decimal>(type: "numeric(20,10)", precision: 20, scale: 10, nullable: true),
                     default_params = table.Column<string>(type: "jsonb", nullable: false),
                     cache_ttl = table.Column<short>(type: "smallint", nullable: false),
+                    delivery_requested = table.Column<short>(type: "smallint", nullable: false, defaultValue: (short)0),
+                    delivery = table.Column<short>(type: "smallint", nullable: false, defaultValue: (short)0),
+                    delivery_reason = table.Column<string>(type: "text", nullable: true),
+                    deadline_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    deadline_after = table.Column<TimeSpan>(type: "interval", nullable: true),
                     priority = table.Column<int>(type: "integer", nullable: false),
                     row_format = table.Column<short>(type: "smallint", nullable: false),
                     columns = table.Column<string[]>(type: "text[]", nullable: false),
@@ -331,6 +342,7 @@ namespace Batch.Data.Migrations
                     message_id = table.Column<string>(type: "text", nullable: true),
                     request_id = table.Column<string>(type: "text", nullable: true),
                     response_model = table.Column<string>(type: "text", nullable: true),
+                    delivery = table.Column<short>(type: "smallint", nullable: false, defaultValue: (short)0),
                     model = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
                     reserved_usd = table.Column<decimal>(type: "numeric(20,10)", precision: 20, scale: 10, nullable: true),
                     latency_ms = table.Column<int>(type: "integer", nullable: true),
@@ -381,6 +393,72 @@ namespace Batch.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "provider_batch_polls",
+                schema: "batch",
+                columns: table => new
+                {
+                    job_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    tick_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    due_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    delay = table.Column<TimeSpan>(type: "interval", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_provider_batch_polls", x => x.job_id);
+                    table.ForeignKey(
+                        name: "fk_provider_batch_polls_jobs_job_id",
+                        column: x => x.job_id,
+                        principalSchema: "batch",
+                        principalTable: "jobs",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "provider_batches",
+                schema: "batch",
+                columns: table => new
+                {
+                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    job_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    account_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    provider_batch_id = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    status = table.Column<short>(type: "smallint", nullable: false),
+                    first_seq = table.Column<int>(type: "integer", nullable: false),
+                    last_seq = table.Column<int>(type: "integer", nullable: false),
+                    request_count = table.Column<int>(type: "integer", nullable: false),
+                    bytes = table.Column<long>(type: "bigint", nullable: false),
+                    succeeded = table.Column<int>(type: "integer", nullable: false),
+                    errored = table.Column<int>(type: "integer", nullable: false),
+                    canceled = table.Column<int>(type: "integer", nullable: false),
+                    expired = table.Column<int>(type: "integer", nullable: false),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    submitted_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    cancel_requested_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    ended_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    imported_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    note = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_provider_batches", x => x.id);
+                    table.ForeignKey(
+                        name: "fk_provider_batches_jobs_job_id",
+                        column: x => x.job_id,
+                        principalSchema: "batch",
+                        principalTable: "jobs",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "fk_provider_batches_provider_accounts_account_id",
+                        column: x => x.account_id,
+                        principalSchema: "batch",
+                        principalTable: "provider_accounts",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "rate_budget_usage",
                 schema: "batch",
                 columns: table => new
@@ -407,17 +485,17 @@ namespace Batch.Data.Migrations
             migrationBuilder.InsertData(
                 schema: "batch",
                 table: "model_prices",
-                columns: new[] { "id", "cache_read_per_m_tok", "cache_write1h_per_m_tok", "cache_write5m_per_m_tok", "effective_from", "input_per_m_tok", "model_prefix", "output_per_m_tok" },
+                columns: new[] { "id", "batch_multiplier", "cache_read_per_m_tok", "cache_write1h_per_m_tok", "cache_write5m_per_m_tok", "effective_from", "input_per_m_tok", "model_prefix", "output_per_m_tok" },
                 values: new object[,]
                 {
-                    { new Guid("5fb1e1a0-0001-4000-8000-000000000001"), 0.50m, 10m, 6.25m, new DateTimeOffset(new DateTime(2025, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)), 5m, "claude-opus-4-5", 25m },
-                    { new Guid("5fb1e1a0-0001-4000-8000-000000000002"), 0.50m, 10m, 6.25m, new DateTimeOffset(new DateTime(2025, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)), 5m, "claude-opus-4-6", 25m },
-                    { new Guid("5fb1e1a0-0001-4000-8000-000000000003"), 0.50m, 10m, 6.25m, new DateTimeOffset(new DateTime(2025, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)), 5m, "claude-opus-4-7", 25m },
-                    { new Guid("5fb1e1a0-0001-4000-8000-000000000004"), 0.30m, 6m, 3.75m, new DateTimeOffset(new DateTime(2025, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)), 3m, "claude-sonnet-4-5", 15m },
-                    { new Guid("5fb1e1a0-0001-4000-8000-000000000005"), 0.30m, 6m, 3.75m, new DateTimeOffset(new DateTime(2025, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)), 3m, "claude-sonnet-4-6", 15m },
-                    { new Guid("5fb1e1a0-0001-4000-8000-000000000006"), 0.10m, 2m, 1.25m, new DateTimeOffset(new DateTime(2025, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)), 1m, "claude-haiku-4-5", 5m },
-                    { new Guid("5fb1e1a0-0001-4000-8000-000000000007"), 1.50m, 30m, 18.75m, new DateTimeOffset(new DateTime(2025, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)), 15m, "claude-opus-4-1", 75m },
-                    { new Guid("5fb1e1a0-0001-4000-8000-000000000008"), 0.20m, 4m, 2.50m, new DateTimeOffset(new DateTime(2025, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)), 2m, "claude-sonnet-5", 10m }
+                    { new Guid("5fb1e1a0-0001-4000-8000-000000000001"), 0.5m, 0.50m, 10m, 6.25m, new DateTimeOffset(new DateTime(2025, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)), 5m, "claude-opus-4-5", 25m },
+                    { new Guid("5fb1e1a0-0001-4000-8000-000000000002"), 0.5m, 0.50m, 10m, 6.25m, new DateTimeOffset(new DateTime(2025, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)), 5m, "claude-opus-4-6", 25m },
+                    { new Guid("5fb1e1a0-0001-4000-8000-000000000003"), 0.5m, 0.50m, 10m, 6.25m, new DateTimeOffset(new DateTime(2025, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)), 5m, "claude-opus-4-7", 25m },
+                    { new Guid("5fb1e1a0-0001-4000-8000-000000000004"), 0.5m, 0.30m, 6m, 3.75m, new DateTimeOffset(new DateTime(2025, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)), 3m, "claude-sonnet-4-5", 15m },
+                    { new Guid("5fb1e1a0-0001-4000-8000-000000000005"), 0.5m, 0.30m, 6m, 3.75m, new DateTimeOffset(new DateTime(2025, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)), 3m, "claude-sonnet-4-6", 15m },
+                    { new Guid("5fb1e1a0-0001-4000-8000-000000000006"), 0.5m, 0.10m, 2m, 1.25m, new DateTimeOffset(new DateTime(2025, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)), 1m, "claude-haiku-4-5", 5m },
+                    { new Guid("5fb1e1a0-0001-4000-8000-000000000007"), 0.5m, 1.50m, 30m, 18.75m, new DateTimeOffset(new DateTime(2025, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)), 15m, "claude-opus-4-1", 75m },
+                    { new Guid("5fb1e1a0-0001-4000-8000-000000000008"), 0.5m, 0.20m, 4m, 2.50m, new DateTimeOffset(new DateTime(2025, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)), 2m, "claude-sonnet-5", 10m }
                 });
 
             migrationBuilder.InsertData(
@@ -460,7 +538,7 @@ namespace Batch.Data.Migrations
                 name: "ux_cost_rollups_bucket",
                 schema: "batch",
                 table: "cost_rollups",
-                columns: new[] { "hour", "project", "account_id", "model", "job_id", "price_id" },
+                columns: new[] { "hour", "project", "account_id", "model", "job_id", "price_id", "delivery" },
                 unique: true)
                 .Annotation("Npgsql:NullsDistinct", false);
 
@@ -552,6 +630,34 @@ namespace Batch.Data.Migrations
                 table: "provider_accounts",
                 column: "name",
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_provider_batch_polls_due_at",
+                schema: "batch",
+                table: "provider_batch_polls",
+                column: "due_at");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_provider_batches_account_id_provider_batch_id",
+                schema: "batch",
+                table: "provider_batches",
+                columns: new[] { "account_id", "provider_batch_id" },
+                unique: true,
+                filter: "provider_batch_id IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_provider_batches_job_id_status",
+                schema: "batch",
+                table: "provider_batches",
+                columns: new[] { "job_id", "status" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_provider_batches_open",
+                schema: "batch",
+                table: "provider_batches",
+                column: "account_id",
+                filter: "status IN (0, 1)")
+                .Annotation("Npgsql:IndexInclude", new[] { "request_count" });
         }
 
         /// <inheritdoc />
@@ -595,6 +701,14 @@ namespace Batch.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "model_settings",
+                schema: "batch");
+
+            migrationBuilder.DropTable(
+                name: "provider_batch_polls",
+                schema: "batch");
+
+            migrationBuilder.DropTable(
+                name: "provider_batches",
                 schema: "batch");
 
             migrationBuilder.DropTable(

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Batch.Data.Migrations
 {
     [DbContext(typeof(BatchDbContext))]
-    [Migration("20261201214729_InitialCreate")]
+    [Migration("20261201222113_InitialCreate")]
     partial class InitialCreate
     {
         /// <inheritdoc />
@@ -195,6 +195,10 @@ namespace Batch.Data.Migrations
                         .HasColumnType("numeric(24,10)")
                         .HasColumnName("cost_usd");
 
+                    b.Property<short>("Delivery")
+                        .HasColumnType("smallint")
+                        .HasColumnName("delivery");
+
                     b.Property<DateTimeOffset>("Hour")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("hour");
@@ -241,11 +245,11 @@ namespace Batch.Data.Migrations
                     b.HasIndex("JobId")
                         .HasDatabaseName("ix_cost_rollups_job_id");
 
-                    b.HasIndex("Hour", "Project", "AccountId", "Model", "JobId", "PriceId")
+                    b.HasIndex("Hour", "Project", "AccountId", "Model", "JobId", "PriceId", "Delivery")
                         .IsUnique()
                         .HasDatabaseName("ux_cost_rollups_bucket");
 
-                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("Hour", "Project", "AccountId", "Model", "JobId", "PriceId"), false);
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("Hour", "Project", "AccountId", "Model", "JobId", "PriceId", "Delivery"), false);
 
                     b.ToTable("cost_rollups", "batch");
                 });
@@ -282,10 +286,34 @@ namespace Batch.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("created_by_key_id");
 
+                    b.Property<TimeSpan?>("DeadlineAfter")
+                        .HasColumnType("interval")
+                        .HasColumnName("deadline_after");
+
+                    b.Property<DateTimeOffset?>("DeadlineAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deadline_at");
+
                     b.Property<string>("DefaultParams")
                         .IsRequired()
                         .HasColumnType("jsonb")
                         .HasColumnName("default_params");
+
+                    b.Property<short>("Delivery")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("smallint")
+                        .HasDefaultValue((short)0)
+                        .HasColumnName("delivery");
+
+                    b.Property<string>("DeliveryReason")
+                        .HasColumnType("text")
+                        .HasColumnName("delivery_reason");
+
+                    b.Property<short>("DeliveryRequested")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("smallint")
+                        .HasDefaultValue((short)0)
+                        .HasColumnName("delivery_requested");
 
                     b.Property<DateTimeOffset?>("FinishedAt")
                         .HasColumnType("timestamp with time zone")
@@ -468,6 +496,12 @@ namespace Batch.Data.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("custom_id");
 
+                    b.Property<short>("Delivery")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("smallint")
+                        .HasDefaultValue((short)0)
+                        .HasColumnName("delivery");
+
                     b.Property<string>("ErrorMessage")
                         .HasColumnType("text")
                         .HasColumnName("error_message");
@@ -641,6 +675,13 @@ namespace Batch.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<decimal>("BatchMultiplier")
+                        .ValueGeneratedOnAdd()
+                        .HasPrecision(6, 4)
+                        .HasColumnType("numeric(6,4)")
+                        .HasDefaultValue(0.5m)
+                        .HasColumnName("batch_multiplier");
+
                     b.Property<decimal>("CacheReadPerMTok")
                         .HasPrecision(12, 6)
                         .HasColumnType("numeric(12,6)")
@@ -689,6 +730,7 @@ namespace Batch.Data.Migrations
                         new
                         {
                             Id = new Guid("5fb1e1a0-0001-4000-8000-000000000001"),
+                            BatchMultiplier = 0.5m,
                             CacheReadPerMTok = 0.50m,
                             CacheWrite1hPerMTok = 10m,
                             CacheWrite5mPerMTok = 6.25m,
@@ -700,6 +742,7 @@ namespace Batch.Data.Migrations
                         new
                         {
                             Id = new Guid("5fb1e1a0-0001-4000-8000-000000000002"),
+                            BatchMultiplier = 0.5m,
                             CacheReadPerMTok = 0.50m,
                             CacheWrite1hPerMTok = 10m,
                             CacheWrite5mPerMTok = 6.25m,
@@ -711,6 +754,7 @@ namespace Batch.Data.Migrations
                         new
                         {
                             Id = new Guid("5fb1e1a0-0001-4000-8000-000000000003"),
+                            BatchMultiplier = 0.5m,
                             CacheReadPerMTok = 0.50m,
                             CacheWrite1hPerMTok = 10m,
                             CacheWrite5mPerMTok = 6.25m,
@@ -722,6 +766,7 @@ namespace Batch.Data.Migrations
                         new
                         {
                             Id = new Guid("5fb1e1a0-0001-4000-8000-000000000004"),
+                            BatchMultiplier = 0.5m,
                             CacheReadPerMTok = 0.30m,
                             CacheWrite1hPerMTok = 6m,
                             CacheWrite5mPerMTok = 3.75m,
@@ -733,6 +778,7 @@ namespace Batch.Data.Migrations
                         new
                         {
                             Id = new Guid("5fb1e1a0-0001-4000-8000-000000000005"),
+                            BatchMultiplier = 0.5m,
                             CacheReadPerMTok = 0.30m,
                             CacheWrite1hPerMTok = 6m,
                             CacheWrite5mPerMTok = 3.75m,
@@ -744,6 +790,7 @@ namespace Batch.Data.Migrations
                         new
                         {
                             Id = new Guid("5fb1e1a0-0001-4000-8000-000000000006"),
+                            BatchMultiplier = 0.5m,
                             CacheReadPerMTok = 0.10m,
                             CacheWrite1hPerMTok = 2m,
                             CacheWrite5mPerMTok = 1.25m,
@@ -755,6 +802,7 @@ namespace Batch.Data.Migrations
                         new
                         {
                             Id = new Guid("5fb1e1a0-0001-4000-8000-000000000007"),
+                            BatchMultiplier = 0.5m,
                             CacheReadPerMTok = 1.50m,
                             CacheWrite1hPerMTok = 30m,
                             CacheWrite5mPerMTok = 18.75m,
@@ -766,6 +814,7 @@ namespace Batch.Data.Migrations
                         new
                         {
                             Id = new Guid("5fb1e1a0-0001-4000-8000-000000000008"),
+                            BatchMultiplier = 0.5m,
                             CacheReadPerMTok = 0.20m,
                             CacheWrite1hPerMTok = 4m,
                             CacheWrite5mPerMTok = 2.50m,
@@ -893,6 +942,30 @@ namespace Batch.Data.Migrations
                         .HasColumnType("character varying(500)")
                         .HasColumnName("base_url");
 
+                    b.Property<long>("BatchMaxBytes")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(268435456L)
+                        .HasColumnName("batch_max_bytes");
+
+                    b.Property<int>("BatchMaxRequests")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(100000)
+                        .HasColumnName("batch_max_requests");
+
+                    b.Property<int>("BatchQueueLimit")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(100000)
+                        .HasColumnName("batch_queue_limit");
+
+                    b.Property<TimeSpan>("BatchWindow")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("interval")
+                        .HasDefaultValue(new TimeSpan(1, 0, 0, 0, 0))
+                        .HasColumnName("batch_window");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -945,6 +1018,133 @@ namespace Batch.Data.Migrations
                         .HasDatabaseName("ix_provider_accounts_name");
 
                     b.ToTable("provider_accounts", "batch");
+                });
+
+            modelBuilder.Entity("Batch.Data.Entities.ProviderBatch", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AccountId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("account_id");
+
+                    b.Property<long>("Bytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("bytes");
+
+                    b.Property<DateTimeOffset?>("CancelRequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("cancel_requested_at");
+
+                    b.Property<int>("Canceled")
+                        .HasColumnType("integer")
+                        .HasColumnName("canceled");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ended_at");
+
+                    b.Property<int>("Errored")
+                        .HasColumnType("integer")
+                        .HasColumnName("errored");
+
+                    b.Property<int>("Expired")
+                        .HasColumnType("integer")
+                        .HasColumnName("expired");
+
+                    b.Property<int>("FirstSeq")
+                        .HasColumnType("integer")
+                        .HasColumnName("first_seq");
+
+                    b.Property<DateTimeOffset?>("ImportedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("imported_at");
+
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<int>("LastSeq")
+                        .HasColumnType("integer")
+                        .HasColumnName("last_seq");
+
+                    b.Property<string>("Note")
+                        .HasColumnType("text")
+                        .HasColumnName("note");
+
+                    b.Property<string>("ProviderBatchId")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("provider_batch_id");
+
+                    b.Property<int>("RequestCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("request_count");
+
+                    b.Property<short>("Status")
+                        .HasColumnType("smallint")
+                        .HasColumnName("status");
+
+                    b.Property<DateTimeOffset?>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("submitted_at");
+
+                    b.Property<int>("Succeeded")
+                        .HasColumnType("integer")
+                        .HasColumnName("succeeded");
+
+                    b.HasKey("Id")
+                        .HasName("pk_provider_batches");
+
+                    b.HasIndex("AccountId")
+                        .HasDatabaseName("ix_provider_batches_open")
+                        .HasFilter("status IN (0, 1)");
+
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("AccountId"), new[] { "RequestCount" });
+
+                    b.HasIndex("AccountId", "ProviderBatchId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_provider_batches_account_id_provider_batch_id")
+                        .HasFilter("provider_batch_id IS NOT NULL");
+
+                    b.HasIndex("JobId", "Status")
+                        .HasDatabaseName("ix_provider_batches_job_id_status");
+
+                    b.ToTable("provider_batches", "batch");
+                });
+
+            modelBuilder.Entity("Batch.Data.Entities.ProviderBatchPoll", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<TimeSpan>("Delay")
+                        .HasColumnType("interval")
+                        .HasColumnName("delay");
+
+                    b.Property<DateTimeOffset>("DueAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("due_at");
+
+                    b.Property<Guid>("TickId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tick_id");
+
+                    b.HasKey("JobId")
+                        .HasName("pk_provider_batch_polls");
+
+                    b.HasIndex("DueAt")
+                        .HasDatabaseName("ix_provider_batch_polls_due_at");
+
+                    b.ToTable("provider_batch_polls", "batch");
                 });
 
             modelBuilder.Entity("Batch.Data.Entities.RateBudget", b =>
@@ -1177,6 +1377,33 @@ namespace Batch.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_job_schedules_jobs_source_job_id");
+                });
+
+            modelBuilder.Entity("Batch.Data.Entities.ProviderBatch", b =>
+                {
+                    b.HasOne("Batch.Data.Entities.ProviderAccount", null)
+                        .WithMany()
+                        .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_provider_batches_provider_accounts_account_id");
+
+                    b.HasOne("Batch.Data.Entities.Job", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_provider_batches_jobs_job_id");
+                });
+
+            modelBuilder.Entity("Batch.Data.Entities.ProviderBatchPoll", b =>
+                {
+                    b.HasOne("Batch.Data.Entities.Job", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_provider_batch_polls_jobs_job_id");
                 });
 
             modelBuilder.Entity("Batch.Data.Entities.RateBudget", b =>
