@@ -9,7 +9,7 @@ namespace Batch.Messages;
 
 public static class Extensions
 {
-    /// <summary>Registers <see cref="IMessagesClient"/> (one named HttpClient per account) and <see cref="MessagesResilience"/>, configured from <c>Batch:Messages</c>.</summary>
+    /// <summary>Registers <see cref="IMessagesClient"/> and <see cref="IProviderBatchesClient"/> (one named HttpClient per account) and <see cref="MessagesResilience"/>, configured from <c>Batch:Messages</c>.</summary>
     public static IHostApplicationBuilder AddBatchMessages(this IHostApplicationBuilder builder)
     {
         builder.Services.AddBatchMessages(builder.Configuration.GetSection(MessagesOptions.SectionName));
@@ -23,6 +23,7 @@ public static class Extensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IConfigureOptions<HttpClientFactoryOptions>, MessagesHttpClients>();
         services.AddSingleton<IMessagesClient, MessagesClient>();
+        services.AddSingleton<IProviderBatchesClient, ProviderBatchesClient>();
         services.AddSingleton<MessagesResilience>();
         return services;
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -11,7 +10,6 @@ namespace Batch.Messages;
 /// </summary>
 internal sealed class MessagesClient(IHttpClientFactory clients, TimeProvider time) : IMessagesClient
 {
-    private const string ModernVersion = "2026-10-21";
     private static readonly MediaTypeHeaderValue Json = new("application/json");
 
     public Task<MessagesAttempt> SendAsync(MessagesAccount account, JsonObject body, CancellationToken cancellationToken) =>
@@ -24,73 +22,12 @@ internal sealed class MessagesClient(IHttpClientFactory clients, TimeProvider ti
             ? attempt with { Outcome = AttemptOutcome.Succeeded, CountedInputTokens = tokens }
             : null, cancellationToken);
 
-    /// <param name="readSuccess">The attempt completed from a 2xx body; null when the body is not what the endpoint answers.</param>
     private async Task<MessagesAttempt> PostAsync(
         MessagesAccount account, string path, JsonObject body, Func<MessagesAttempt, byte[], MessagesAttempt?> readSuccess, CancellationToken cancellationToken)
     {
         var client = clients.CreateClient(MessagesHttpClients.NameOf(account.Id));
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(account.BaseUrl, path));
+        using var request = ApiRequests.Create(HttpMethod.Post, account, path);
         request.Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body)) { Headers = { ContentType = Json } };
-        request.Headers.TryAddWithoutValidation("anthropic-version", account.ApiVersion);
-        if (account.ApiVersion == ModernVersion)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", account.ApiKey);
-        }
-        else
-        {
-            request.Headers.TryAddWithoutValidation("x-api-key", account.ApiKey);
-        }
-
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-            return Read(response, bytes, Stopwatch.GetElapsedTime(started), readSuccess);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return Failed("timeout_error", $"No complete answer within {client.Timeout.TotalSeconds:0.#} s", started);
-        }
-        catch (HttpRequestException e)
-        {
-            return Failed("connection_error", e.HttpRequestError == HttpRequestError.Unknown ? e.Message : $"{e.HttpRequestError}: {e.Message}", started);
-        }
-        catch (IOException e)
-        {
-            return Failed("connection_error", e.Message, started);
-        }
+        return await ApiRequests.SendAsync(client, request, time, readSuccess, cancellationToken);
     }
-
-    private MessagesAttempt Read(HttpResponseMessage response, byte[] body, TimeSpan latency, Func<MessagesAttempt, byte[], MessagesAttempt?> readSuccess)
-    {
-        var now = time.GetUtcNow();
-        var status = (int)response.StatusCode;
-        var headers = response.Headers;
-        var shouldRetry = ResponseHeaders.ShouldRetry(headers);
-        var attempt = new MessagesAttempt
-        {
-            Outcome = AttemptOutcome.Transient,
-            HttpStatus = status,
-            RequestId = ResponseHeaders.RequestId(headers),
-            Latency = latency,
-            RateLimits = ResponseHeaders.RateLimits(headers, now),
-            RetryAfter = ResponseHeaders.RetryAfter(headers, now),
-            ShouldRetry = shouldRetry,
-        };
-        if (response.IsSuccessStatusCode)
-        {
-            return readSuccess(attempt, body)
-                ?? attempt with { Error = new ApiError("malformed_response", $"HTTP {status} with a body that is not a Messages response") };
-        }
-        var error = ResponseParser.ParseError(status, body);
-        return attempt with { Outcome = AttemptClassifier.Classify(status, error, shouldRetry), Error = error };
-    }
-
-    private static MessagesAttempt Failed(string type, string message, long started) => new()
-    {
-        Outcome = AttemptOutcome.Transient,
-        Latency = Stopwatch.GetElapsedTime(started),
-        Error = new ApiError(type, message),
-    };
 }

@@ -32,6 +32,8 @@ internal sealed class MessagesServices : IDisposable
 
     public MessagesResilience Resilience => _provider.GetRequiredService<MessagesResilience>();
 
+    public IProviderBatchesClient Batches => _provider.GetRequiredService<IProviderBatchesClient>();
+
     public Task<MessagesAttempt> SendAsync(JsonObject? body = null) => Client.SendAsync(Account, body ?? Body(), CancellationToken.None);
 
     public static JsonObject Body(string text = "hello", string model = "claude-sonnet-4-5", int maxTokens = 64) => new()
