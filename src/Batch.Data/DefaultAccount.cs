@@ -35,6 +35,10 @@ public static class DefaultAccount
         account.InputTpm = section.GetValue("InputTpm", ProviderAccount.NewAccountInputTpm);
         account.OutputTpm = section.GetValue("OutputTpm", ProviderAccount.NewAccountOutputTpm);
         account.OutputBudgetMode = section.GetValue("OutputBudgetMode", OutputBudgetMode.ReserveMaxTokens);
+        account.BatchWindow = section.GetValue("BatchWindow", ProviderAccount.DefaultBatchWindow);
+        account.BatchMaxRequests = section.GetValue("BatchMaxRequests", ProviderAccount.DefaultBatchMaxRequests);
+        account.BatchMaxBytes = section.GetValue("BatchMaxBytes", ProviderAccount.DefaultBatchMaxBytes);
+        account.BatchQueueLimit = section.GetValue("BatchQueueLimit", ProviderAccount.DefaultBatchQueueLimit);
         account.UpdatedAt = now;
 
         try

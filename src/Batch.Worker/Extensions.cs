@@ -2,6 +2,7 @@ using Batch.Budgets;
 using Batch.Jobs;
 using Batch.Messages;
 using Batch.Worker.Execution;
+using Batch.Worker.ProviderBatches;
 using Hangfire;
 using Microsoft.Extensions.Configuration.Memory;
 
@@ -40,6 +41,7 @@ public static class Extensions
         services.AddSingleton<ResultWriter>();
         services.AddHostedService(provider => provider.GetRequiredService<ResultWriter>());
         services.AddHostedService<StalledJobSweeper>();
+        AddProviderBatches(builder);
 
         var serverName = $"{Environment.MachineName}:{Environment.ProcessId}";
         // Control work (starting jobs, probes) has threads of its own, so it never waits behind long-running chunks.
@@ -59,5 +61,33 @@ public static class Extensions
             options.ShutdownTimeout = TimeSpan.FromSeconds(30);
         });
         return builder;
+    }
+
+    /// <summary>Slicing, submission, polling and result import of provider batches, on a Hangfire server of their own.</summary>
+    private static void AddProviderBatches(IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var section = builder.Configuration.GetSection(ProviderBatchOptions.SectionName);
+        services.Configure<ProviderBatchOptions>(section);
+        services.AddTransient<IProviderBatchRunner, ProviderBatchRunner>();
+        services.AddSingleton<PollChain>();
+        services.AddSingleton<SliceStore>();
+        services.AddSingleton<ProviderCalls>();
+        services.AddSingleton<SliceCutter>();
+        services.AddSingleton<SliceSubmitter>();
+        services.AddSingleton<SliceRecovery>();
+        services.AddSingleton<SliceImporter>();
+        services.AddScoped<ProviderBatchDriver>();
+        services.AddHostedService<ProviderBatchSweeper>();
+        var settings = section.Get<ProviderBatchOptions>() ?? new ProviderBatchOptions();
+        services.AddHangfireServer(options =>
+        {
+            options.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:provider_batches";
+            options.Queues = [BatchQueues.ProviderBatches];
+            options.WorkerCount = settings.Workers;
+            // Delayed ticks are due to the second; the default 15 s polling would add up to that to every poll interval.
+            options.SchedulePollingInterval = settings.SchedulePollingInterval;
+            options.ShutdownTimeout = TimeSpan.FromSeconds(30);
+        });
     }
 }

@@ -1,6 +1,7 @@
 using Batch.Data.Entities;
 using Batch.Jobs;
 using Batch.Worker.Execution;
+using Batch.Worker.ProviderBatches;
 using Hangfire;
 using Microsoft.Extensions.Options;
 
@@ -8,12 +9,14 @@ namespace Batch.Worker;
 
 /// <summary>
 /// Starts (or continues) a job: queued → running, says on the job when its shared prefix is too short to cache,
-/// warms the cache with one row, then fans out into a few chunk jobs on the <c>rows</c> queue.
+/// warms the cache with one row, then fans out into a few chunk jobs on the <c>rows</c> queue, or, for a job delivered by
+/// provider batch, starts its poll chain, which cuts and submits the slices.
 /// </summary>
 internal sealed partial class JobRunner(
     JobContextLoader loader,
     ChunkExecution execution,
     RowStore store,
+    PollChain providerBatches,
     IBackgroundJobClient jobs,
     JobStorage storage,
     IOptions<WorkerOptions> options,
@@ -36,6 +39,14 @@ internal sealed partial class JobRunner(
         {
             // One row alone writes the cache; the chunks enqueued after it read it.
             await execution.RunAsync(job, rowLimit: 1, cancellationToken);
+        }
+
+        if (job.Delivery == Delivery.ProviderBatch)
+        {
+            // Slices go out from the job's poll chain; the row above warmed the cache they read.
+            await providerBatches.RestartAsync(jobId, job.Name, cancellationToken);
+            LogProviderBatches(logger, jobId);
+            return;
         }
 
         var settings = options.Value;
@@ -63,6 +74,9 @@ internal sealed partial class JobRunner(
             : $"The shared prefix (system prompt) is about {job.EstimatedSharedPrefixTokens} tokens, below the {minimum}-token minimum " +
               $"{job.Model} caches, so it is not cached: every row pays the full input price for it.";
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} running by provider batches")]
+    private static partial void LogProviderBatches(ILogger logger, Guid jobId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} running: {Pending} rows pending, {Chunks} chunks for {Servers} worker servers")]
     private static partial void LogStarted(ILogger logger, Guid jobId, int pending, int chunks, int servers);

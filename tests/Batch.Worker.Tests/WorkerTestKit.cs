@@ -72,11 +72,14 @@ internal static class WorkerTestKit
     /// Inserts a queued template job of <paramref name="rows"/> rows whose user message is <see cref="PromptOf"/>: as rows, or
     /// with <paramref name="blockRows"/> as the upload stores them, in blocks of that many rows that workers expand.
     /// </summary>
-    public static async Task<Guid> CreateTemplateJobAsync(PostgresDatabase database, int rows, string? systemPrompt, CacheTtl ttl = CacheTtl.FiveMinutes, int? blockRows = null)
+    /// <param name="configure">Changes the job before it is stored (its delivery, deadline, cap).</param>
+    public static async Task<Guid> CreateTemplateJobAsync(
+        PostgresDatabase database, int rows, string? systemPrompt, CacheTtl ttl = CacheTtl.FiveMinutes, int? blockRows = null, Action<Job>? configure = null)
     {
         await using var db = database.CreateContext();
         var account = await db.ProviderAccounts.SingleAsync(a => a.Name == DefaultAccount.Name);
         var job = NewJob(account.Id, RowFormat.CsvTemplate, systemPrompt, ttl);
+        configure?.Invoke(job);
         job.UserTemplate = "Classify review number {{ id }}: {{text}}";
         job.Columns = ["id", "text"];
         db.Jobs.Add(job);

@@ -193,7 +193,9 @@ namespace Batch.Data.Migrations
                         .HasColumnName("cost_usd");
 
                     b.Property<short>("Delivery")
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("smallint")
+                        .HasDefaultValue((short)0)
                         .HasColumnName("delivery");
 
                     b.Property<DateTimeOffset>("Hour")

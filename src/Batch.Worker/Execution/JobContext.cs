@@ -20,7 +20,9 @@ internal sealed record JobContext(
     CacheTtl CacheTtl,
     ProviderAccount Account,
     ModelSetting? ModelSetting,
-    PriceBook Prices)
+    PriceBook Prices,
+    Delivery Delivery = Delivery.Messages,
+    DateTimeOffset? DeadlineAt = null)
 {
     public TimeSpan CacheLifetime => CacheTtl == CacheTtl.OneHour ? TimeSpan.FromHours(1) : TimeSpan.FromMinutes(5);
 

@@ -74,7 +74,9 @@ internal sealed class JobContextLoader(BatchDbContext db, RowStore store)
             job.CacheTtl,
             job.Account,
             setting,
-            prices);
+            prices,
+            job.Delivery,
+            job.DeadlineAt);
     }
 }
 

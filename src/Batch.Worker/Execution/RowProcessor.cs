@@ -74,13 +74,11 @@ internal sealed partial class RowProcessor(
         try
         {
             using var warmup = await warmth.EnterAsync(job, stopping);
-            if (configuration[job.Account.ApiKeyReference] is not { Length: > 0 } key)
+            if (AccountKeys.Resolve(job, configuration, out var missing) is not { } account)
             {
-                await control.PauseJobAsync(
-                    $"No API key for account '{job.Account.Name}': the setting {job.Account.ApiKeyReference} is not set on worker {Environment.MachineName}. Set it, then resume.");
+                await control.PauseJobAsync(missing);
                 return RowFate.Released;
             }
-            var account = new MessagesAccount(job.Account.Id, job.Account.Name, new Uri(job.Account.BaseUrl.TrimEnd('/') + "/"), key, job.Account.ApiVersion);
             switch (await caps.ReserveAsync(job, row, leaseToken, body, model, maxTokens, control, stopping))
             {
                 case CapOutcome.Stop:
@@ -173,34 +171,9 @@ internal sealed partial class RowProcessor(
             budgets.EstimateInputTokens(job.Id, promptCharacters, cached), maxTokens, promptCharacters, cached);
     }
 
-    private RowResult Succeeded(JobContext job, ClaimedRow row, Guid leaseToken, MessagesAttempt attempt, int attempts, string model)
-    {
-        var message = attempt.Message!;
-        var usage = message.Usage;
-        long write5m = usage.CacheWrite5mTokens, write1h = usage.CacheWrite1hTokens;
-        if (write5m + write1h == 0 && usage.CacheCreationInputTokens > 0)
-        {
-            // No split given (older gateways): the writes were of the TTL the request asked for.
-            (write5m, write1h) = job.CacheTtl == CacheTtl.OneHour ? (0L, (long)usage.CacheCreationInputTokens) : (usage.CacheCreationInputTokens, 0L);
-        }
-        var tokens = new TokenUsage(usage.InputTokens, write5m, write1h, usage.CacheReadInputTokens, usage.OutputTokens);
-        var now = time.GetUtcNow();
-        // Priced at the model the request named (the spend caps reserved at it); a gateway's own model name only when that has no price.
-        var price = job.Prices.Price(model, now, tokens) ?? (message.Model is { } answered ? job.Prices.Price(answered, now, tokens) : null);
-        return new RowResult(job.Id, row.Seq, leaseToken, RowStatus.Succeeded, (short)attempts, tokens, price?.CostUsd,
-            OutputContent: message.Content.GetRawText(),
-            OutputText: message.OutputText,
-            StopReason: message.StopReason,
-            StopSequence: message.StopSequence,
-            MessageId: message.Id,
-            RequestId: attempt.RequestId,
-            ResponseModel: message.Model,
-            LatencyMs: Milliseconds(attempt.Latency),
-            HttpStatus: (short?)attempt.HttpStatus,
-            Model: model,
-            PriceId: price?.PriceId,
-            CacheSavingsUsd: price?.CacheSavingsUsd ?? 0);
-    }
+    private RowResult Succeeded(JobContext job, ClaimedRow row, Guid leaseToken, MessagesAttempt attempt, int attempts, string model) =>
+        SucceededRows.From(job, row.Seq, leaseToken, attempt.Message!, (short)attempts, model, Delivery.Messages, time.GetUtcNow(),
+            attempt.RequestId, Milliseconds(attempt.Latency), (short?)attempt.HttpStatus);
 
     private static int Milliseconds(TimeSpan latency) => (int)Math.Min(int.MaxValue, Math.Round(latency.TotalMilliseconds));
 

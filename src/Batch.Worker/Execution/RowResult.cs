@@ -1,5 +1,6 @@
 using Batch.Data.Entities;
 using Batch.Data.Pricing;
+using Batch.Messages;
 
 namespace Batch.Worker.Execution;
 
@@ -34,3 +35,42 @@ internal sealed record RowResult(
     decimal CacheSavingsUsd = 0,
     decimal BatchSavingsUsd = 0,
     Delivery Delivery = Delivery.Messages);
+
+/// <summary>Where an answered row becomes a result, whichever way it was sent.</summary>
+internal static class SucceededRows
+{
+    /// <summary>
+    /// The row's outcome from its message: usage split by kind, priced at the model the request named (the spend caps reserved
+    /// at it) for its delivery, or at the answering model when only that one has a price.
+    /// </summary>
+    public static RowResult From(
+        JobContext job, int seq, Guid leaseToken, MessageResponse message, short attempts, string model, Delivery delivery, DateTimeOffset now,
+        string? requestId = null, int? latencyMs = null, short? httpStatus = null)
+    {
+        var usage = message.Usage;
+        long write5m = usage.CacheWrite5mTokens, write1h = usage.CacheWrite1hTokens;
+        if (write5m + write1h == 0 && usage.CacheCreationInputTokens > 0)
+        {
+            // No split given (older gateways): the writes were of the TTL the request asked for.
+            (write5m, write1h) = job.CacheTtl == CacheTtl.OneHour ? (0L, (long)usage.CacheCreationInputTokens) : (usage.CacheCreationInputTokens, 0L);
+        }
+        var tokens = new TokenUsage(usage.InputTokens, write5m, write1h, usage.CacheReadInputTokens, usage.OutputTokens);
+        var price = job.Prices.Price(model, now, tokens, delivery)
+            ?? (message.Model is { } answered ? job.Prices.Price(answered, now, tokens, delivery) : null);
+        return new RowResult(job.Id, seq, leaseToken, RowStatus.Succeeded, attempts, tokens, price?.CostUsd,
+            OutputContent: message.Content.GetRawText(),
+            OutputText: message.OutputText,
+            StopReason: message.StopReason,
+            StopSequence: message.StopSequence,
+            MessageId: message.Id,
+            RequestId: requestId,
+            ResponseModel: message.Model,
+            LatencyMs: latencyMs,
+            HttpStatus: httpStatus,
+            Model: model,
+            PriceId: price?.PriceId,
+            CacheSavingsUsd: price?.CacheSavingsUsd ?? 0,
+            BatchSavingsUsd: price?.BatchSavingsUsd ?? 0,
+            Delivery: delivery);
+    }
+}

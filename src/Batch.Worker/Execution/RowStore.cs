@@ -121,11 +121,14 @@ internal sealed class RowStore(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>The earliest lease expiry of rows held by other claims, or null when no other claim holds any.</summary>
+    /// <summary>
+    /// The earliest lease expiry of rows held by other claims, or null when no other claim holds any. Rows a provider batch
+    /// holds (an infinite lease, until the slice's results are imported) never come back to a chunk, so they do not count.
+    /// </summary>
     public async Task<DateTimeOffset?> OthersLeaseExpiryAsync(Guid jobId, Guid leaseToken, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "SELECT min(lease_expires_at) FROM batch.job_rows WHERE job_id = $1 AND status = 1 AND lease_token IS DISTINCT FROM $2");
+            "SELECT min(lease_expires_at) FROM batch.job_rows WHERE job_id = $1 AND status = 1 AND lease_token IS DISTINCT FROM $2 AND lease_expires_at <> 'infinity'");
         command.Parameters.Add(new() { Value = jobId });
         command.Parameters.Add(new() { Value = leaseToken });
         return await command.ExecuteScalarAsync(cancellationToken) is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) : null;
@@ -197,15 +200,18 @@ internal sealed class RowStore(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Running jobs whose claimable rows nobody holds a live lease on (their worker died), and running jobs with nothing left to do.</summary>
+    /// <summary>
+    /// Running jobs sent by Messages requests whose claimable rows nobody holds a live lease on (their worker died), and such
+    /// jobs with nothing left to do. Provider-batch jobs have their own poll chain; rows a provider batch holds are no chunk's.
+    /// </summary>
     public async Task<List<(Guid JobId, string JobName, bool HasWork)>> FindUnattendedJobsAsync(CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             SELECT j.id, j.name, EXISTS (SELECT 1 FROM batch.job_rows r WHERE r.job_id = j.id AND (r.status = 0 OR (r.status = 1 AND r.lease_expires_at < now())))
                       OR EXISTS (SELECT 1 FROM batch.job_input_blocks b WHERE b.job_id = j.id)
             FROM batch.jobs j
-            WHERE j.status = 1
-              AND NOT EXISTS (SELECT 1 FROM batch.job_rows r WHERE r.job_id = j.id AND r.status = 1 AND r.lease_expires_at >= now())
+            WHERE j.status = 1 AND j.delivery = 0
+              AND NOT EXISTS (SELECT 1 FROM batch.job_rows r WHERE r.job_id = j.id AND r.status = 1 AND r.lease_expires_at >= now() AND r.lease_expires_at <> 'infinity')
             """);
         var jobs = new List<(Guid, string, bool)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -30,7 +30,7 @@ internal enum CapOutcome
 internal sealed partial class SpendCapGate(SpendCapStore store, TimeProvider time, IOptions<WorkerOptions> options, ILogger<SpendCapGate> logger)
 {
     // Tool use adds a system prompt of its own (a few hundred tokens) that is not in the request's bytes.
-    private const int ToolUseAllowanceTokens = 1_024;
+    public const int ToolUseAllowanceTokens = 1_024;
     private static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentDictionary<Guid, CapsCheck> _caps = new();
@@ -71,8 +71,7 @@ internal sealed partial class SpendCapGate(SpendCapStore store, TimeProvider tim
                     case ReservationVerdict.LeaseLost:
                         return CapOutcome.LeaseLost;
                     case ReservationVerdict.JobCapReached:
-                        if (await store.PauseAtJobCapAsync(job.Id, Invariant(
-                            $"Paused at the job's spend cap: {Usd(reservation.JobSpentUsd)} spent of max_cost_usd {Usd(reservation.MaxCostUsd!.Value)}, and the next row could cost up to {Usd(worstCase)}. Raise max_cost_usd (PATCH /api/jobs/{job.Id}) and resume to go on."),
+                        if (await store.PauseAtJobCapAsync(job.Id, JobCapReason(job.Id, reservation.JobSpentUsd, reservation.MaxCostUsd!.Value, worstCase, "the next row"),
                             worstCase, CancellationToken.None))
                         {
                             LogCapReached(logger, job.Id, "max_cost_usd", reservation.JobSpentUsd);
@@ -81,9 +80,8 @@ internal sealed partial class SpendCapGate(SpendCapStore store, TimeProvider tim
                         }
                         break;
                     case ReservationVerdict.AccountLimitReached:
-                        var month = time.GetUtcNow().ToString("MMMM yyyy", CultureInfo.InvariantCulture);
-                        if (await store.PauseAtAccountLimitAsync(job.Id, Invariant(
-                            $"Paused at the monthly cost limit of account '{job.Account.Name}': {Usd(reservation.AccountSpentUsd)} spent of monthly_cost_limit_usd {Usd(reservation.MonthlyLimitUsd!.Value)} in {month} (UTC), and the next row could cost up to {Usd(worstCase)}. The job resumes by itself when the month turns or the limit is raised."),
+                        if (await store.PauseAtAccountLimitAsync(job.Id,
+                            AccountLimitReason(job.Account.Name, reservation.AccountSpentUsd, reservation.MonthlyLimitUsd!.Value, worstCase, time.GetUtcNow(), "the next row"),
                             worstCase, CancellationToken.None))
                         {
                             LogCapReached(logger, job.Id, "monthly_cost_limit_usd", reservation.AccountSpentUsd);
@@ -127,6 +125,13 @@ internal sealed partial class SpendCapGate(SpendCapStore store, TimeProvider tim
             return check.Reading.WaitAsync(cancellationToken);
         }
     }
+
+    /// <param name="what">What would cross the cap: "the next row", or a provider batch's next slice.</param>
+    public static string JobCapReason(Guid jobId, decimal spentUsd, decimal maxCostUsd, decimal worstCaseUsd, string what) => Invariant(
+        $"Paused at the job's spend cap: {Usd(spentUsd)} spent of max_cost_usd {Usd(maxCostUsd)}, and {what} could cost up to {Usd(worstCaseUsd)}. Raise max_cost_usd (PATCH /api/jobs/{jobId}) and resume to go on.");
+
+    public static string AccountLimitReason(string accountName, decimal spentUsd, decimal limitUsd, decimal worstCaseUsd, DateTimeOffset now, string what) => Invariant(
+        $"Paused at the monthly cost limit of account '{accountName}': {Usd(spentUsd)} spent of monthly_cost_limit_usd {Usd(limitUsd)} in {now.ToString("MMMM yyyy", CultureInfo.InvariantCulture)} (UTC), and {what} could cost up to {Usd(worstCaseUsd)}. The job resumes by itself when the month turns or the limit is raised.");
 
     private static string Usd(decimal amount) => "$" + amount.ToString("0.########", CultureInfo.InvariantCulture);
 

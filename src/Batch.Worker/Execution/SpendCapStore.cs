@@ -23,6 +23,16 @@ internal enum ReservationVerdict
     WaitForRowsInFlight = 4,
 }
 
+/// <summary>A job's and its account's spend, caps (null: none) and reservations in flight.</summary>
+internal sealed record SpendRoom(decimal JobSpentUsd, decimal? MaxCostUsd, decimal JobReservedUsd, decimal AccountSpentUsd, decimal? MonthlyLimitUsd, decimal AccountReservedUsd)
+{
+    /// <summary>What more may be reserved under the job's cap; null when it has none.</summary>
+    public decimal? JobRoomUsd => MaxCostUsd - JobSpentUsd - JobReservedUsd;
+
+    /// <summary>What more may be reserved under the account's monthly limit; null when it has none.</summary>
+    public decimal? AccountRoomUsd => MonthlyLimitUsd - AccountSpentUsd - AccountReservedUsd;
+}
+
 /// <summary>The verdict and the figures behind it, for the pause reason.</summary>
 internal sealed record Reservation(ReservationVerdict Verdict, decimal JobSpentUsd, decimal? MaxCostUsd, decimal AccountSpentUsd, decimal? MonthlyLimitUsd);
 
@@ -49,8 +59,9 @@ internal sealed class SpendCapStore(NpgsqlDataSource dataSource)
 
     private const string LockSpendRowSql = $"SELECT 1 FROM batch.account_monthly_spend WHERE account_id = $1 AND month = {ThisMonth} FOR NO KEY UPDATE";
 
-    private const string ReserveSql = $"""
-        WITH job AS (
+    // The job's spend and cap and what its rows in flight reserve; the account's likewise ($1: job, $2: account).
+    private const string FiguresSql = $"""
+        job AS (
             SELECT cost_usd, max_cost_usd FROM batch.jobs WHERE id = $1),
         job_reserved AS (
             SELECT coalesce(sum(reserved_usd), 0) AS usd FROM batch.job_rows
@@ -62,7 +73,17 @@ internal sealed class SpendCapStore(NpgsqlDataSource dataSource)
             WHERE a.id = $2),
         account_reserved AS (
             SELECT coalesce(sum(r.reserved_usd), 0) AS usd FROM batch.job_rows r JOIN batch.jobs j ON j.id = r.job_id
-            WHERE r.status = 1 AND r.reserved_usd IS NOT NULL AND j.account_id = $2),
+            WHERE r.status = 1 AND r.reserved_usd IS NOT NULL AND j.account_id = $2)
+        """;
+
+    private const string RoomSql = $"""
+        WITH {FiguresSql}
+        SELECT job.cost_usd, job.max_cost_usd, job_reserved.usd, account.spent, account.limit_usd, account_reserved.usd
+        FROM job, job_reserved, account, account_reserved
+        """;
+
+    private const string ReserveSql = $"""
+        WITH {FiguresSql},
         verdict AS (
             SELECT CASE
                     WHEN job.max_cost_usd IS NOT NULL AND job.cost_usd + $5 > job.max_cost_usd THEN 2
@@ -172,6 +193,39 @@ internal sealed class SpendCapStore(NpgsqlDataSource dataSource)
         }
         await transaction.CommitAsync(cancellationToken);
         return reservation;
+    }
+
+    /// <summary>
+    /// Takes the locks a reservation takes (the job's row, the account's spend row of this month) in the caller's transaction,
+    /// then reads the spend, caps and reservations behind them: what a provider batch's slice must fit in before its rows are
+    /// leased and reserved in the same transaction.
+    /// </summary>
+    public static async Task<SpendRoom> LockAndReadAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, Guid accountId, bool jobCapped, bool accountLimited, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        if (jobCapped)
+        {
+            batch.BatchCommands.Add(Command(LockJobSql, jobId));
+        }
+        if (accountLimited)
+        {
+            batch.BatchCommands.Add(Command(CreateSpendRowSql, accountId));
+            batch.BatchCommands.Add(Command(LockSpendRowSql, accountId));
+        }
+        batch.BatchCommands.Add(Command(RoomSql, jobId, accountId));
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        while (reader.FieldCount != 6 || !reader.HasRows)
+        {
+            if (!await reader.NextResultAsync(cancellationToken))
+            {
+                throw new InvalidOperationException("The spend figures answered nothing: the job or its account is gone.");
+            }
+        }
+        await reader.ReadAsync(cancellationToken);
+        return new SpendRoom(
+            reader.GetDecimal(0), reader.IsDBNull(1) ? null : reader.GetDecimal(1), reader.GetDecimal(2),
+            reader.GetDecimal(3), reader.IsDBNull(4) ? null : reader.GetDecimal(4), reader.GetDecimal(5));
     }
 
     /// <summary>Ends the leases (and reservations) of rows whose claim expired; returns how many.</summary>

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Batch.Data.Migrations
 {
     [DbContext(typeof(BatchDbContext))]
-    [Migration("20261201222113_InitialCreate")]
+    [Migration("20261201224646_InitialCreate")]
     partial class InitialCreate
     {
         /// <inheritdoc />
@@ -196,7 +196,9 @@ namespace Batch.Data.Migrations
                         .HasColumnName("cost_usd");
 
                     b.Property<short>("Delivery")
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("smallint")
+                        .HasDefaultValue((short)0)
                         .HasColumnName("delivery");
 
                     b.Property<DateTimeOffset>("Hour")

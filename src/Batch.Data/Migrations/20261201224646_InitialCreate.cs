@@ -49,7 +49,7 @@ namespace Batch.Data.Migrations
                     model = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
                     job_id = table.Column<Guid>(type: "uuid", nullable: false),
                     price_id = table.Column<Guid>(type: "uuid", nullable: true),
-                    delivery = table.Column<short>(type: "smallint", nullable: false),
+                    delivery = table.Column<short>(type: "smallint", nullable: false, defaultValue: (short)0),
                     rows = table.Column<long>(type: "bigint", nullable: false),
                     requests = table.Column<long>(type: "bigint", nullable: false),
                     input_tokens = table.Column<long>(type: "bigint", nullable: false),
