@@ -36,6 +36,9 @@ public static partial class AccountsApi
                 ```
                 Each worker reads the key from its own configuration under `api_key_setting` (environment `Gateway__ApiKey`).
                 `monthly_cost_limit_usd` caps the account's spend per calendar month (UTC); leave it out for none.
+                Provider batches: `batch_window_hours` (24: how long the provider may take, what `auto` delivery weighs a deadline
+                against), `batch_max_requests` (100000) and `batch_max_bytes` (268435456) per slice, `batch_queue_limit` (100000:
+                requests waiting at the provider at once).
                 """);
         api.MapPatch("/{name}", UpdateAsync)
             .WithName("UpdateAccount")
@@ -45,7 +48,8 @@ public static partial class AccountsApi
     }
 
     public sealed record AccountRequest(
-        string? Name, string? BaseUrl, string? ApiKeySetting, string? ApiVersion, int? Rpm, int? InputTpm, int? OutputTpm, OutputBudgetMode? OutputBudgetMode)
+        string? Name, string? BaseUrl, string? ApiKeySetting, string? ApiVersion, int? Rpm, int? InputTpm, int? OutputTpm, OutputBudgetMode? OutputBudgetMode,
+        double? BatchWindowHours = null, int? BatchMaxRequests = null, long? BatchMaxBytes = null, int? BatchQueueLimit = null)
     {
         /// <summary>USD per calendar month (UTC): a number sets the limit, null removes it, absent leaves it.</summary>
         public JsonElement MonthlyCostLimitUsd { get; init; }
@@ -56,11 +60,13 @@ public static partial class AccountsApi
     public sealed record AccountResponse(
         Guid Id, string Name, string BaseUrl, string ApiKeySetting, string ApiVersion, int Rpm, int InputTpm, int OutputTpm,
         OutputBudgetMode OutputBudgetMode, bool IsDefault, decimal? MonthlyCostLimitUsd, decimal SpentThisMonthUsd, decimal ReservedUsd,
+        double BatchWindowHours, int BatchMaxRequests, long BatchMaxBytes, int BatchQueueLimit,
         DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
     {
         public static AccountResponse From(ProviderAccount a, AccountSpend spend) => new(
             a.Id, a.Name, a.BaseUrl, a.ApiKeyReference, a.ApiVersion, a.Rpm, a.InputTpm, a.OutputTpm, a.OutputBudgetMode, a.IsDefault,
-            a.MonthlyCostLimitUsd, spend.SpentThisMonthUsd, spend.ReservedUsd, a.CreatedAt, a.UpdatedAt);
+            a.MonthlyCostLimitUsd, spend.SpentThisMonthUsd, spend.ReservedUsd,
+            a.BatchWindow.TotalHours, a.BatchMaxRequests, a.BatchMaxBytes, a.BatchQueueLimit, a.CreatedAt, a.UpdatedAt);
     }
 
     private static async Task<Ok<List<AccountResponse>>> ListAsync(BatchDbContext db, TimeProvider time, CancellationToken cancellationToken)
@@ -120,7 +126,11 @@ public static partial class AccountsApi
             return ProblemResults.NotFound("account");
         }
         // The monthly cost limit is the one setting of the default account that configuration does not write.
-        if (account.IsDefault && request is not { Name: null, BaseUrl: null, ApiKeySetting: null, ApiVersion: null, Rpm: null, InputTpm: null, OutputTpm: null, OutputBudgetMode: null })
+        if (account.IsDefault && request is not
+            {
+                Name: null, BaseUrl: null, ApiKeySetting: null, ApiVersion: null, Rpm: null, InputTpm: null, OutputTpm: null, OutputBudgetMode: null,
+                BatchWindowHours: null, BatchMaxRequests: null, BatchMaxBytes: null, BatchQueueLimit: null,
+            })
         {
             return ProblemResults.Conflict("The default account is written from the Anthropic__* settings at every start; change those instead (only monthly_cost_limit_usd can be set here).");
         }
@@ -180,6 +190,10 @@ public static partial class AccountsApi
         account.InputTpm = request.InputTpm ?? account.InputTpm;
         account.OutputTpm = request.OutputTpm ?? account.OutputTpm;
         account.OutputBudgetMode = request.OutputBudgetMode ?? account.OutputBudgetMode;
+        if (ApplyBatchLimits(request, account) is { } invalidBatch)
+        {
+            return invalidBatch;
+        }
         if (!UsdField.TryRead(request.MonthlyCostLimitUsd, usd => usd >= 0, out var given, out var limit))
         {
             return ProblemResults.Field("monthly_cost_limit_usd", "A number of USD of 0 or more, or null to remove the limit.");
@@ -189,6 +203,32 @@ public static partial class AccountsApi
             account.MonthlyCostLimitUsd = limit;
         }
         account.UpdatedAt = now;
+        return null;
+    }
+
+    /// <summary>The provider-batch limits given; the Message Batches API's own are the most a slice may have.</summary>
+    private static ProblemHttpResult? ApplyBatchLimits(AccountRequest request, ProviderAccount account)
+    {
+        if (request.BatchWindowHours is <= 0 or > 24 * 30)
+        {
+            return ProblemResults.Field("batch_window_hours", "Hours the provider may take to end a batch: more than 0 (its own is 24).");
+        }
+        if (request.BatchMaxRequests is < 1 or > ProviderAccount.DefaultBatchMaxRequests)
+        {
+            return ProblemResults.Field("batch_max_requests", $"Requests per provider batch: 1 to {ProviderAccount.DefaultBatchMaxRequests}.");
+        }
+        if (request.BatchMaxBytes is < 1024 or > ProviderAccount.DefaultBatchMaxBytes)
+        {
+            return ProblemResults.Field("batch_max_bytes", $"Bytes per provider batch: 1024 to {ProviderAccount.DefaultBatchMaxBytes}.");
+        }
+        if (request.BatchQueueLimit is < 1)
+        {
+            return ProblemResults.Field("batch_queue_limit", "Requests waiting at the provider at once: at least 1.");
+        }
+        account.BatchWindow = request.BatchWindowHours is { } hours ? TimeSpan.FromHours(hours) : account.BatchWindow;
+        account.BatchMaxRequests = request.BatchMaxRequests ?? account.BatchMaxRequests;
+        account.BatchMaxBytes = request.BatchMaxBytes ?? account.BatchMaxBytes;
+        account.BatchQueueLimit = request.BatchQueueLimit ?? account.BatchQueueLimit;
         return null;
     }
 

@@ -91,7 +91,7 @@ public static class JobsApi
     private static Task<IResult> UploadAsync(
         HttpRequest request, ClaimsPrincipal user, JobUploader uploader, JobEstimator estimator, CancellationToken cancellationToken,
         [FromQuery(Name = "dry_run")] bool dryRun = false) =>
-        dryRun ? uploader.EstimateAsync(request, user.ToCaller(), estimator, cancellationToken) : uploader.UploadAsync(request, user.ToCaller(), cancellationToken);
+        dryRun ? uploader.EstimateAsync(request, user.ToCaller(), estimator, cancellationToken) : uploader.UploadAsync(request, user.ToCaller(), estimator, cancellationToken);
 
     private static Task<IResult> EstimateAsync(HttpRequest request, ClaimsPrincipal user, JobUploader uploader, JobEstimator estimator, CancellationToken cancellationToken) =>
         uploader.EstimateAsync(request, user.ToCaller(), estimator, cancellationToken);

@@ -24,9 +24,10 @@ public static class PricesApi
             .WithDescription("""
                 ```json
                 {"model_prefix": "claude-sonnet-4-5", "effective_from": "2027-01-01T00:00:00Z", "input_per_mtok": 3, "cache_write_5m_per_mtok": 3.75,
-                 "cache_write_1h_per_mtok": 6, "cache_read_per_mtok": 0.3, "output_per_mtok": 15}
+                 "cache_write_1h_per_mtok": 6, "cache_read_per_mtok": 0.3, "output_per_mtok": 15, "batch_multiplier": 0.5}
                 ```
-                `effective_from` defaults to now. Model names match the longest prefix.
+                `effective_from` defaults to now. Model names match the longest prefix. `batch_multiplier` (0.5 when absent) is the
+                share of every price a request answered in a provider batch pays, cache writes and reads included.
                 """);
         return app;
     }
@@ -38,7 +39,8 @@ public static class PricesApi
         [property: JsonPropertyName("cache_write_5m_per_mtok")] decimal CacheWrite5mPerMTok,
         [property: JsonPropertyName("cache_write_1h_per_mtok")] decimal CacheWrite1hPerMTok,
         [property: JsonPropertyName("cache_read_per_mtok")] decimal CacheReadPerMTok,
-        [property: JsonPropertyName("output_per_mtok")] decimal OutputPerMTok);
+        [property: JsonPropertyName("output_per_mtok")] decimal OutputPerMTok,
+        decimal? BatchMultiplier = null);
 
     public sealed record PriceResponse(
         Guid Id,
@@ -48,10 +50,11 @@ public static class PricesApi
         [property: JsonPropertyName("cache_write_5m_per_mtok")] decimal CacheWrite5mPerMTok,
         [property: JsonPropertyName("cache_write_1h_per_mtok")] decimal CacheWrite1hPerMTok,
         [property: JsonPropertyName("cache_read_per_mtok")] decimal CacheReadPerMTok,
-        [property: JsonPropertyName("output_per_mtok")] decimal OutputPerMTok)
+        [property: JsonPropertyName("output_per_mtok")] decimal OutputPerMTok,
+        decimal BatchMultiplier)
     {
         public static PriceResponse From(ModelPrice p) =>
-            new(p.Id, p.ModelPrefix, p.EffectiveFrom, p.InputPerMTok, p.CacheWrite5mPerMTok, p.CacheWrite1hPerMTok, p.CacheReadPerMTok, p.OutputPerMTok);
+            new(p.Id, p.ModelPrefix, p.EffectiveFrom, p.InputPerMTok, p.CacheWrite5mPerMTok, p.CacheWrite1hPerMTok, p.CacheReadPerMTok, p.OutputPerMTok, p.BatchMultiplier);
     }
 
     private static async Task<Ok<List<PriceResponse>>> ListAsync(BatchDbContext db, TimeProvider time, CancellationToken cancellationToken, bool all = false)
@@ -79,6 +82,10 @@ public static class PricesApi
         {
             return ProblemResults.Field("price", "Prices must not be negative.");
         }
+        if (request.BatchMultiplier is < 0 or > 1)
+        {
+            return ProblemResults.Field("batch_multiplier", "The share of the prices a provider batch pays: from 0 to 1 (0.5 is half).");
+        }
         var effectiveFrom = request.EffectiveFrom ?? time.GetUtcNow();
         if (await db.ModelPrices.AnyAsync(p => p.ModelPrefix == request.ModelPrefix && p.EffectiveFrom == effectiveFrom, cancellationToken))
         {
@@ -94,6 +101,7 @@ public static class PricesApi
             CacheWrite1hPerMTok = request.CacheWrite1hPerMTok,
             CacheReadPerMTok = request.CacheReadPerMTok,
             OutputPerMTok = request.OutputPerMTok,
+            BatchMultiplier = request.BatchMultiplier ?? ModelPrice.DefaultBatchMultiplier,
         };
         db.ModelPrices.Add(price);
         await db.SaveChangesAsync(cancellationToken);

@@ -70,7 +70,7 @@ public sealed class JobEstimator(BatchDbContext db, TokenCounter counter, IOptio
 
         var prices = await PriceBook.LoadAsync(db, cancellationToken);
         var price = prices.Find(model, now);
-        CostRange? cost = null;
+        CostRange? cost = null, batchCost = null;
         decimal? withoutCache = null;
         if (price is null)
         {
@@ -78,21 +78,23 @@ public sealed class JobEstimator(BatchDbContext db, TokenCounter counter, IOptio
         }
         else
         {
-            var ttl = spec.ParsedCacheTtl;
-            var lifetimeMinutes = ttl == CacheTtl.OneHour ? 60.0 : 5.0;
             // Sampled and scaled counts may be a little off, character estimates more: low and high widen by this share.
             var spread = counting == "count_tokens" ? (rows.Sample.Count >= rows.Rows ? 0 : 0.05) : 0.25;
-            var windows = Math.Clamp((long)Math.Ceiling((minutes.Limit is null ? 0 : minutes.Minutes) / lifetimeMinutes), 1, Math.Max(1, rows.Rows));
-            var highPrefix = (long)Math.Ceiling(prefixTokens * (1 + spread));
-            var expected = Cost(price, ttl, uncachedInput, writes, reads, expectedOutput);
-            // Low: minimal output, the cache already warm (no write at all); high: max_tokens everywhere and a write per cache lifetime.
-            var low = Cost(price, ttl, (long)Math.Floor(uncachedInput * (1 - spread)), 0,
-                cached ? (long)Math.Floor(prefixTokens * (1 - spread)) * rows.Rows : 0, rows.Rows);
-            var high = Cost(price, ttl, (long)Math.Ceiling(uncachedInput * (1 + spread)), cached ? highPrefix * windows : 0,
-                cached ? highPrefix * (rows.Rows - windows) : 0, maxOutput);
-            cost = new CostRange(low, expected, high);
+            CostRange Range(CacheTtl ttl, double minutesSpanned, decimal multiplier)
+            {
+                var windows = Math.Clamp((long)Math.Ceiling(minutesSpanned / (ttl == CacheTtl.OneHour ? 60.0 : 5.0)), 1, Math.Max(1, rows.Rows));
+                var highPrefix = (long)Math.Ceiling(prefixTokens * (1 + spread));
+                // Low: minimal output, the cache already warm (no write at all); high: max_tokens everywhere and a write per cache lifetime.
+                return new CostRange(
+                    Cost(price, ttl, (long)Math.Floor(uncachedInput * (1 - spread)), 0, cached ? (long)Math.Floor(prefixTokens * (1 - spread)) * rows.Rows : 0, rows.Rows) * multiplier,
+                    Cost(price, ttl, uncachedInput, writes, reads, expectedOutput) * multiplier,
+                    Cost(price, ttl, (long)Math.Ceiling(uncachedInput * (1 + spread)), cached ? highPrefix * windows : 0, cached ? highPrefix * (rows.Rows - windows) : 0, maxOutput) * multiplier);
+            }
+            cost = Range(spec.ParsedCacheTtl, minutes.Limit is null ? 0 : minutes.Minutes, 1m);
+            // A provider batch may take the provider's whole window; its prefix is cached for an hour unless the spec says.
+            batchCost = Range(spec.CacheTtl is null ? CacheTtl.OneHour : spec.ParsedCacheTtl, account.BatchWindow.TotalMinutes, price.BatchMultiplier);
             withoutCache = CostCalculator.Cost(price, new TokenUsage(perRow + (rows.Rows * prefixTokens), 0, 0, 0, expectedOutput));
-            AddCapNotes(spec, account, expected, high, notes);
+            AddCapNotes(spec, account, cost.Expected, cost.High, notes);
         }
         if (rows.OtherModels.Count > 0)
         {
@@ -101,7 +103,17 @@ public sealed class JobEstimator(BatchDbContext db, TokenCounter counter, IOptio
 
         return new JobEstimate(
             rows.Rows, model, prefixTokens, uncachedInput, writes, reads, new OutputTokensEstimate(expectedOutput, maxOutput),
-            cost, withoutCache, minutes.Limit, minutes.Limit is null ? null : Math.Round(minutes.Minutes, 1), counting, notes);
+            cost, withoutCache, minutes.Limit, minutes.Limit is null ? null : Math.Round(minutes.Minutes, 1), counting, notes,
+            new ProviderBatchEstimate(batchCost, account.BatchWindow.TotalHours, Slices(rows, spec, account)));
+    }
+
+    /// <summary>Slices the account's request and byte limits cut the job into; bytes from the rows' characters, the shared prefix repeated on each.</summary>
+    private static int Slices(EstimateRows rows, JobSpec spec, ProviderAccount account)
+    {
+        // A request's JSON around its text (model, max_tokens, roles, cache_control, custom_id): a couple of hundred bytes.
+        const int EnvelopeBytes = 200;
+        var bytes = rows.Characters + (rows.Rows * ((spec.System?.Length ?? 0) + EnvelopeBytes));
+        return (int)Math.Max(1, Math.Max(Math.Ceiling(rows.Rows / (double)account.BatchMaxRequests), Math.Ceiling(bytes / (double)account.BatchMaxBytes)));
     }
 
     /// <summary>The shared prefix's tokens, and the tokens of each sampled row's own part (framing included).</summary>

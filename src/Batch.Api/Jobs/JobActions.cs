@@ -48,6 +48,7 @@ public sealed class JobActions(NpgsqlDataSource dataSource, IBackgroundJobClient
             UPDATE batch.jobs SET canceled_rows = canceled_rows + {unclaimed} + (SELECT count(*) FROM canceled) WHERE id = @id
             """, id, caller, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        await WakeProviderBatchesAsync(connection, id, caller, cancellationToken);
         return JobActionOutcome.Success;
     }
 
@@ -58,9 +59,28 @@ public sealed class JobActions(NpgsqlDataSource dataSource, IBackgroundJobClient
             UPDATE batch.jobs SET status = {(short)JobStatus.Paused}, status_reason = 'Paused by a user.', updated_at = @now
             WHERE {Visible} AND status IN ({(short)JobStatus.Queued}, {(short)JobStatus.Running})
             """, id, caller, cancellationToken);
-        return changed == 1
-            ? JobActionOutcome.Success
-            : await RefuseAsync(connection, id, caller, status => $"The job is {Name(status)}; only queued or running jobs can be paused.", cancellationToken);
+        if (changed == 0)
+        {
+            return await RefuseAsync(connection, id, caller, status => $"The job is {Name(status)}; only queued or running jobs can be paused.", cancellationToken);
+        }
+        await WakeProviderBatchesAsync(connection, id, caller, cancellationToken);
+        return JobActionOutcome.Success;
+    }
+
+    /// <summary>
+    /// A job with slices at the provider hears of its cancel or pause at once, not at its next poll: a tick now asks the
+    /// provider to cancel them (their answered requests are still recorded; the rest go back, or are canceled).
+    /// </summary>
+    private async Task WakeProviderBatchesAsync(NpgsqlConnection connection, Guid id, Caller caller, CancellationToken cancellationToken)
+    {
+        var name = await ReturnNameAsync(connection, $"""
+            SELECT name FROM batch.jobs
+            WHERE {Visible} AND EXISTS (SELECT 1 FROM batch.provider_batches b WHERE b.job_id = @id AND b.status IN (0, 1, 2))
+            """, id, caller, cancellationToken);
+        if (name is not null)
+        {
+            backgroundJobs.EnqueueProviderBatchWake(id, name);
+        }
     }
 
     public async Task<JobActionOutcome> ResumeAsync(Guid id, Caller caller, CancellationToken cancellationToken)

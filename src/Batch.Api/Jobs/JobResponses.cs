@@ -9,8 +9,11 @@ public sealed record JobLinks(string Self, string Results, string Cancel)
     public static JobLinks For(Guid id) => new($"/api/jobs/{id}", $"/api/jobs/{id}/results", $"/api/jobs/{id}/cancel");
 }
 
-/// <summary>The answer to an upload; <c>notes</c> are warnings that did not stop it (a model with no price, say).</summary>
-public sealed record JobCreated(Guid Id, int RowCount, JobStatus Status, IReadOnlyList<string> Notes, JobLinks Links);
+/// <summary>
+/// The answer to an upload; <c>notes</c> are warnings that did not stop it (a model with no price, say); <c>delivery</c> is how
+/// the rows will be sent and <c>delivery_reason</c> why.
+/// </summary>
+public sealed record JobCreated(Guid Id, int RowCount, JobStatus Status, IReadOnlyList<string> Notes, JobLinks Links, Delivery Delivery = Delivery.Messages, string? DeliveryReason = null);
 
 /// <summary>
 /// A job's rows by status. <c>claimed</c>: leased by a live worker, waiting for budget, a request slot or a retry;
@@ -33,7 +36,9 @@ public sealed record JobProgress(int Done, int Total, double Fraction);
 
 /// <summary>
 /// A job's state, counts, usage and cost, read from the job's running totals (never a scan of its rows);
-/// <c>max_cost_usd</c> is its spend cap (null for none), <c>cost_usd</c> what is spent against it.
+/// <c>max_cost_usd</c> is its spend cap (null for none), <c>cost_usd</c> what is spent against it. <c>delivery</c> is how its
+/// rows are sent (<c>messages</c> or <c>provider_batch</c>), <c>delivery_requested</c> what the spec asked (<c>auto</c> too),
+/// <c>delivery_reason</c> why, <c>deadline</c> when it should be done.
 /// </summary>
 public sealed record JobResponse(
     Guid Id,
@@ -53,6 +58,10 @@ public sealed record JobResponse(
     decimal? MaxCostUsd,
     JobProgress Progress,
     double? EstimatedSecondsLeft,
+    Delivery DeliveryRequested,
+    Delivery Delivery,
+    string? DeliveryReason,
+    DateTimeOffset? Deadline,
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
@@ -72,6 +81,7 @@ public sealed record JobResponse(
             job.MaxCostUsd,
             new JobProgress(done, job.RowCount, job.RowCount == 0 ? 0 : Math.Round((double)done / job.RowCount, 4)),
             EstimateSecondsLeft(job, done, now),
+            job.DeliveryRequested, job.Delivery, job.DeliveryReason, job.DeadlineAt,
             job.CreatedAt, job.StartedAt, job.FinishedAt, job.UpdatedAt,
             JobLinks.For(job.Id));
     }

@@ -58,6 +58,20 @@ public sealed class JobSpec
     /// </summary>
     public string? IdColumn { get; set; }
 
+    /// <summary><c>messages</c> (default), <c>provider_batch</c>, or <c>auto</c>: provider_batch when the deadline leaves the provider's window.</summary>
+    public string? Delivery { get; set; }
+
+    /// <summary>When the job should be done: an RFC 3339 time, or a duration from the upload such as <c>30h</c>, <c>90m</c> or <c>1d12h</c>.</summary>
+    public string? Deadline { get; set; }
+
+    [JsonIgnore]
+    public Delivery ParsedDelivery => Delivery switch
+    {
+        "provider_batch" => Data.Entities.Delivery.ProviderBatch,
+        "auto" => Data.Entities.Delivery.Auto,
+        _ => Data.Entities.Delivery.Messages,
+    };
+
     [JsonIgnore]
     public CacheTtl ParsedCacheTtl => CacheTtl == "1h" ? Data.Entities.CacheTtl.OneHour : Data.Entities.CacheTtl.FiveMinutes;
 
@@ -141,6 +155,14 @@ public sealed class JobSpec
         {
             errors.ForField("spec.id_column", "At most 200 characters: the name of the column whose values are the custom_ids.");
         }
+        if (Delivery is not null and not "messages" and not "provider_batch" and not "auto")
+        {
+            errors.ForField("spec.delivery", "Must be \"messages\", \"provider_batch\" or \"auto\".");
+        }
+        if (Deadline is not null && Deadlines.TryParse(Deadline, DateTimeOffset.UtcNow, out _, out _) is { } deadlineError)
+        {
+            errors.ForField("spec.deadline", deadlineError);
+        }
         if (Template is { Length: 0 })
         {
             errors.ForField("spec.template", "Must not be empty.");
@@ -197,7 +219,7 @@ public sealed class JobSpec
     }
 
     private const string KnownFields =
-        "name, model, account, system, template, max_tokens, max_cost_usd, temperature, top_p, top_k, stop_sequences, metadata, cache_ttl, tools, tool_choice, priority, csv_delimiter, id_column";
+        "name, model, account, system, template, max_tokens, max_cost_usd, temperature, top_p, top_k, stop_sequences, metadata, cache_ttl, tools, tool_choice, priority, csv_delimiter, id_column, delivery, deadline";
 
     private static string FirstSentence(string message)
     {

@@ -39,18 +39,19 @@ public sealed partial class JobUploader(
 
     private readonly UploadOptions _limits = options.Value;
 
-    public Task<IResult> UploadAsync(HttpRequest request, Caller caller, CancellationToken cancellationToken) =>
-        ReadAsync(request, caller, estimator: null, cancellationToken);
+    /// <param name="estimator">Asked only for <c>auto</c> delivery with a deadline nearer than the provider's window.</param>
+    public Task<IResult> UploadAsync(HttpRequest request, Caller caller, JobEstimator estimator, CancellationToken cancellationToken) =>
+        ReadAsync(request, caller, estimator, estimateOnly: false, cancellationToken);
 
     /// <summary>Reads the same multipart upload with the same checks and errors, stores nothing, and answers what the job would cost.</summary>
     public Task<IResult> EstimateAsync(HttpRequest request, Caller caller, JobEstimator estimator, CancellationToken cancellationToken) =>
-        ReadAsync(request, caller, estimator, cancellationToken);
+        ReadAsync(request, caller, estimator, estimateOnly: true, cancellationToken);
 
-    private async Task<IResult> ReadAsync(HttpRequest request, Caller caller, JobEstimator? estimator, CancellationToken cancellationToken)
+    private async Task<IResult> ReadAsync(HttpRequest request, Caller caller, JobEstimator estimator, bool estimateOnly, CancellationToken cancellationToken)
     {
         try
         {
-            return await ReadPartsAsync(request, caller, estimator, cancellationToken);
+            return await ReadPartsAsync(request, caller, estimator, estimateOnly, cancellationToken);
         }
         catch (UploadRejectedException rejected)
         {
@@ -68,8 +69,8 @@ public sealed partial class JobUploader(
         }
     }
 
-    /// <param name="estimator">Null to store the job; otherwise the file goes to the estimator and nothing is stored.</param>
-    private async Task<IResult> ReadPartsAsync(HttpRequest request, Caller caller, JobEstimator? estimator, CancellationToken cancellationToken)
+    /// <param name="estimateOnly">The file goes to the estimator and nothing is stored.</param>
+    private async Task<IResult> ReadPartsAsync(HttpRequest request, Caller caller, JobEstimator estimator, bool estimateOnly, CancellationToken cancellationToken)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
             || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
@@ -89,7 +90,7 @@ public sealed partial class JobUploader(
         {
             return ProblemResults.Field(IdempotencyKeyHeader, $"At most {MaxIdempotencyKeyLength} characters.", StatusCodes.Status400BadRequest);
         }
-        var key = idempotencyKey.Length == 0 || estimator is not null ? null : idempotencyKey;
+        var key = idempotencyKey.Length == 0 || estimateOnly ? null : idempotencyKey;
         if (key is not null && await FindByIdempotencyKeyAsync(caller.Project, key, cancellationToken) is { } earlier)
         {
             return TypedResults.Ok(earlier);
@@ -128,9 +129,9 @@ public sealed partial class JobUploader(
                     }
                     await using (var file = await UploadFile.OpenAsync(section, disposition, _limits, cancellationToken))
                     {
-                        return estimator is null
-                            ? await StoreAsync(spec, accountId, file, caller, key, cancellationToken)
-                            : await EstimateFileAsync(spec, accountId, file, caller, estimator, cancellationToken);
+                        return estimateOnly
+                            ? await EstimateFileAsync(spec, accountId, file, caller, estimator, cancellationToken)
+                            : await StoreAsync(spec, accountId, file, caller, key, estimator, cancellationToken);
                     }
                 default:
                     throw new UploadRejectedException($"Unexpected part '{name}': send a part 'spec' (JSON) and a part 'file' (CSV or JSONL).");
@@ -139,7 +140,8 @@ public sealed partial class JobUploader(
         throw new UploadRejectedException(spec is null ? "The parts 'spec' and 'file' are missing." : "The part 'file' is missing.");
     }
 
-    private async Task<IResult> StoreAsync(JobSpec spec, Guid accountId, UploadFile file, Caller caller, string? idempotencyKey, CancellationToken cancellationToken)
+    private async Task<IResult> StoreAsync(
+        JobSpec spec, Guid accountId, UploadFile file, Caller caller, string? idempotencyKey, JobEstimator estimator, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var errors = new UploadErrors(_limits.MaxErrors);
@@ -150,6 +152,10 @@ public sealed partial class JobUploader(
 
         var jobId = Guid.CreateVersion7();
         var now = time.GetUtcNow();
+        var account = await db.ProviderAccounts.AsNoTracking().SingleAsync(a => a.Id == accountId, cancellationToken);
+        // Only auto with a deadline nearer than the provider's window needs the estimate's time at budget (and takes messages).
+        var estimateRows = DeliveryChoice.NeedsEstimate(spec, account, now) ? estimator.StartCounting(spec) : null;
+        var delivery = DeliveryChoice.Choose(spec, account, now, minutesAtBudget: null);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var job = new Job
@@ -164,7 +170,13 @@ public sealed partial class JobUploader(
             MaxTokens = spec.MaxTokens ?? 0,
             MaxCostUsd = spec.MaxCostUsd,
             DefaultParams = spec.DefaultParamsJson(),
-            CacheTtl = spec.ParsedCacheTtl,
+            // Provider batches may wait in the provider's queue for long: their shared prefix is cached for an hour unless the spec says.
+            CacheTtl = spec.CacheTtl is null && delivery.Chosen == Delivery.ProviderBatch ? CacheTtl.OneHour : spec.ParsedCacheTtl,
+            DeliveryRequested = delivery.Requested,
+            Delivery = delivery.Chosen,
+            DeliveryReason = delivery.Reason,
+            DeadlineAt = delivery.Deadline,
+            DeadlineAfter = spec.Deadline is { } deadline && Deadlines.TryParse(deadline, now, out _, out var after) is null ? after : null,
             Priority = spec.Priority ?? 0,
             RowFormat = file.Format == UploadFormat.Csv ? RowFormat.CsvTemplate : RowFormat.JsonlTemplate,
             IdempotencyKey = idempotencyKey,
@@ -180,10 +192,23 @@ public sealed partial class JobUploader(
         }
 
         await using var copy = await RowBlockWriter.StartAsync(connection, jobId, cancellationToken);
-        var parsed = await ParseRowsAsync(spec, file, errors, (_, customId, input, token) => copy.WriteAsync(customId, input.Span, token), cancellationToken);
+        var parsed = await ParseRowsAsync(spec, file, errors, async (format, customId, input, token) =>
+        {
+            await copy.WriteAsync(customId, input.Span, token);
+            if (estimateRows is not null)
+            {
+                await estimateRows.AddAsync(format, customId, input, token);
+            }
+        }, cancellationToken);
         if (errors.Any)
         {
             return ProblemResults.FromUploadErrors(errors);
+        }
+        if (estimateRows is not null)
+        {
+            var estimate = await estimator.EstimateAsync(spec, accountId, parsed, estimateRows, caller, cancellationToken);
+            delivery = DeliveryChoice.Choose(spec, account, now, estimate.MinutesAtBudget);
+            job.DeliveryReason = delivery.Reason;
         }
 
         await copy.CompleteAsync(cancellationToken);
@@ -193,13 +218,14 @@ public sealed partial class JobUploader(
         job.Model = parsed.Model;
         job.Columns = parsed.Columns;
         job.IdColumn = parsed.IdColumn;
-        job.Notes = [.. await UploadNotes.ForModelAsync(db, job.Model, cancellationToken)];
+        job.Notes = [.. await UploadNotes.ForModelAsync(db, job.Model, cancellationToken), .. delivery.Notes];
         await FinishJobAsync(connection, job, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 
         backgroundJobs.EnqueueStart(jobId, job.Name);
         LogJobCreated(logger, jobId, job.RowCount, file.Counted.BytesRead, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return TypedResults.Created(JobLinks.For(jobId).Self, new JobCreated(jobId, job.RowCount, job.Status, job.Notes, JobLinks.For(jobId)));
+        return TypedResults.Created(JobLinks.For(jobId).Self,
+            new JobCreated(jobId, job.RowCount, job.Status, job.Notes, JobLinks.For(jobId), job.Delivery, job.DeliveryReason));
     }
 
     private async Task<IResult> EstimateFileAsync(JobSpec spec, Guid accountId, UploadFile file, Caller caller, JobEstimator estimator, CancellationToken cancellationToken)
@@ -215,7 +241,9 @@ public sealed partial class JobUploader(
         {
             return ProblemResults.FromUploadErrors(errors);
         }
-        return TypedResults.Ok(await estimator.EstimateAsync(spec, accountId, parsed, rows, caller, cancellationToken));
+        var estimate = await estimator.EstimateAsync(spec, accountId, parsed, rows, caller, cancellationToken);
+        var account = await db.ProviderAccounts.AsNoTracking().SingleAsync(a => a.Id == accountId, cancellationToken);
+        return TypedResults.Ok(estimate with { Delivery = DeliveryChoice.Choose(spec, account, time.GetUtcNow(), estimate.MinutesAtBudget) });
     }
 
     /// <summary>The spec's fields a CSV file needs (JSONL files are checked once their shape is known); a 422 when some are missing.</summary>
@@ -353,10 +381,10 @@ public sealed partial class JobUploader(
             INSERT INTO batch.jobs (id, project, name, status, account_id, model, system_prompt, user_template, max_tokens, max_cost_usd, default_params,
                 cache_ttl, priority, row_format, columns, idempotency_key, created_by_key_id, row_count,
                 succeeded_rows, failed_rows, canceled_rows, input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,
-                output_tokens, cost_usd, created_at, updated_at)
+                output_tokens, cost_usd, created_at, updated_at, delivery_requested, delivery, delivery_reason, deadline_at, deadline_after)
             VALUES (@id, @project, @name, @status, @account_id, @model, @system_prompt, @user_template, @max_tokens, @max_cost_usd, @default_params,
                 @cache_ttl, @priority, @row_format, @columns, @idempotency_key, @created_by_key_id, 0,
-                0, 0, 0, 0, 0, 0, 0, 0, 0, @now, @now)
+                0, 0, 0, 0, 0, 0, 0, 0, 0, @now, @now, @delivery_requested, @delivery, @delivery_reason, @deadline_at, @deadline_after)
             ON CONFLICT (project, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             """, connection);
         var p = command.Parameters;
@@ -378,6 +406,11 @@ public sealed partial class JobUploader(
         p.AddWithValue("idempotency_key", NpgsqlDbType.Varchar, (object?)job.IdempotencyKey ?? DBNull.Value);
         p.AddWithValue("created_by_key_id", NpgsqlDbType.Uuid, (object?)job.CreatedByKeyId ?? DBNull.Value);
         p.AddWithValue("now", job.CreatedAt);
+        p.AddWithValue("delivery_requested", (short)job.DeliveryRequested);
+        p.AddWithValue("delivery", (short)job.Delivery);
+        p.AddWithValue("delivery_reason", NpgsqlDbType.Text, (object?)job.DeliveryReason ?? DBNull.Value);
+        p.AddWithValue("deadline_at", NpgsqlDbType.TimestampTz, (object?)job.DeadlineAt ?? DBNull.Value);
+        p.AddWithValue("deadline_after", NpgsqlDbType.Interval, (object?)job.DeadlineAfter ?? DBNull.Value);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
@@ -386,7 +419,8 @@ public sealed partial class JobUploader(
     {
         await using var command = new NpgsqlCommand(
             """
-            UPDATE batch.jobs SET row_count = @row_count, row_format = @row_format, columns = @columns, model = @model, id_column = @id_column, notes = @notes
+            UPDATE batch.jobs SET row_count = @row_count, row_format = @row_format, columns = @columns, model = @model, id_column = @id_column, notes = @notes,
+                delivery_reason = @delivery_reason
             WHERE id = @id
             """, connection);
         command.Parameters.AddWithValue("id", job.Id);
@@ -396,6 +430,7 @@ public sealed partial class JobUploader(
         command.Parameters.AddWithValue("model", job.Model);
         command.Parameters.AddWithValue("id_column", NpgsqlDbType.Varchar, (object?)job.IdColumn ?? DBNull.Value);
         command.Parameters.AddWithValue("notes", job.Notes);
+        command.Parameters.AddWithValue("delivery_reason", NpgsqlDbType.Text, (object?)job.DeliveryReason ?? DBNull.Value);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

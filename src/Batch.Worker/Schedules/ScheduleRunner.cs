@@ -42,17 +42,24 @@ public sealed partial class ScheduleRunner(
         """;
 
     // Spec columns as the source has them; status, counters and timestamps as a fresh upload has them.
+    // A deadline given as a duration counts from the copy's creation; a fixed time is the source's alone. The delivery the
+    // source was given (auto's choice included) and why carry over; a source switched to messages mid-way goes as it was asked.
     private static readonly string CopyJobSql = $"""
         INSERT INTO batch.jobs (id, project, name, status, status_reason, account_id, model, system_prompt, user_template, max_tokens,
             max_cost_usd, default_params, cache_ttl, priority, row_format, columns, id_column, notes, first_rows_checked, cache_note, idempotency_key,
             schedule_id, created_by_key_id, row_count,
             succeeded_rows, failed_rows, canceled_rows, input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,
-            output_tokens, cost_usd, created_at, started_at, finished_at, updated_at)
+            output_tokens, cost_usd, created_at, started_at, finished_at, updated_at,
+            delivery_requested, delivery, delivery_reason, deadline_at, deadline_after)
         SELECT $1, project, $2, {(short)JobStatus.Queued}, NULL, account_id, model, system_prompt, user_template, max_tokens,
             max_cost_usd, default_params, cache_ttl, priority, row_format, columns, id_column, notes, false, NULL, NULL,
             $3, NULL, row_count,
             0, 0, 0, 0, 0, 0, 0,
-            0, 0, $4, NULL, NULL, $4
+            0, 0, $4, NULL, NULL, $4,
+            delivery_requested,
+            CASE WHEN delivery_requested = {(short)Delivery.Messages} THEN {(short)Delivery.Messages}
+                 WHEN delivery_requested = {(short)Delivery.ProviderBatch} THEN {(short)Delivery.ProviderBatch} ELSE delivery END,
+            delivery_reason, $4 + deadline_after, deadline_after
         FROM batch.jobs WHERE id = $5
         """;
 
