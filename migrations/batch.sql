@@ -14,7 +14,7 @@ START TRANSACTION;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
         IF NOT EXISTS(SELECT 1 FROM pg_namespace WHERE nspname = 'batch') THEN
             CREATE SCHEMA batch;
         END IF;
@@ -23,7 +23,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE TABLE batch.api_keys (
         id uuid NOT NULL,
         project character varying(64) NOT NULL,
@@ -40,7 +40,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE TABLE batch.model_prices (
         id uuid NOT NULL,
         model_prefix character varying(200) NOT NULL,
@@ -57,12 +57,13 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE TABLE batch.model_settings (
         model_prefix character varying(200) NOT NULL,
         model_class character varying(100) NOT NULL,
         min_cacheable_tokens integer NOT NULL,
         cache_reads_count_toward_input_tpm boolean NOT NULL,
+        structured_outputs boolean NOT NULL DEFAULT FALSE,
         CONSTRAINT pk_model_settings PRIMARY KEY (model_prefix)
     );
     END IF;
@@ -70,7 +71,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE TABLE batch.provider_accounts (
         id uuid NOT NULL,
         name character varying(64) NOT NULL,
@@ -91,7 +92,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE TABLE batch.jobs (
         id uuid NOT NULL,
         project character varying(64) NOT NULL,
@@ -107,6 +108,9 @@ BEGIN
         cache_ttl smallint NOT NULL,
         priority integer NOT NULL,
         row_format smallint NOT NULL,
+        output_schema json,
+        output_mode smallint NOT NULL DEFAULT 0,
+        schema_retries integer NOT NULL DEFAULT 1,
         columns text[] NOT NULL,
         cache_note text,
         idempotency_key character varying(200),
@@ -134,7 +138,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE TABLE batch.rate_budgets (
         account_id uuid NOT NULL,
         model_class character varying(100) NOT NULL,
@@ -158,7 +162,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE TABLE batch.job_input_blocks (
         job_id uuid NOT NULL,
         first_seq integer NOT NULL,
@@ -172,7 +176,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE TABLE batch.job_rows (
         job_id uuid NOT NULL,
         seq integer NOT NULL,
@@ -184,6 +188,7 @@ BEGIN
         lease_expires_at timestamp with time zone,
         output_content jsonb,
         output_text text,
+        output_parsed json,
         stop_reason text,
         stop_sequence text,
         input_tokens integer NOT NULL,
@@ -208,7 +213,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE TABLE batch.job_schedules (
         id uuid NOT NULL,
         project character varying(64) NOT NULL,
@@ -228,7 +233,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE TABLE batch.rate_budget_usage (
         account_id uuid NOT NULL,
         model_class character varying(100) NOT NULL,
@@ -244,7 +249,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     INSERT INTO batch.model_prices (id, cache_read_per_m_tok, cache_write1h_per_m_tok, cache_write5m_per_m_tok, effective_from, input_per_m_tok, model_prefix, output_per_m_tok)
     VALUES ('5fb1e1a0-0001-4000-8000-000000000001', 0.5, 10.0, 6.25, TIMESTAMPTZ '2025-01-01T00:00:00+00:00', 5.0, 'claude-opus-4-5', 25.0);
     INSERT INTO batch.model_prices (id, cache_read_per_m_tok, cache_write1h_per_m_tok, cache_write5m_per_m_tok, effective_from, input_per_m_tok, model_prefix, output_per_m_tok)
@@ -266,23 +271,63 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
     VALUES ('claude-3-5-haiku', TRUE, 2048, 'haiku-3');
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
     VALUES ('claude-3-haiku', TRUE, 2048, 'haiku-3');
-    INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
-    VALUES ('claude-haiku-4-5', FALSE, 4096, 'haiku-4.5');
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
+    INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class, structured_outputs)
+    VALUES ('claude-haiku-4-5', FALSE, 4096, 'haiku-4.5', TRUE);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
     VALUES ('claude-opus-4-1', FALSE, 1024, 'opus-4.1');
-    INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
-    VALUES ('claude-opus-4-5', FALSE, 4096, 'opus-4.5+');
-    INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
-    VALUES ('claude-opus-4-6', FALSE, 4096, 'opus-4.5+');
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
+    INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class, structured_outputs)
+    VALUES ('claude-opus-4-5', FALSE, 4096, 'opus-4.5+', TRUE);
+    INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class, structured_outputs)
+    VALUES ('claude-opus-4-6', FALSE, 4096, 'opus-4.5+', TRUE);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
     VALUES ('claude-opus-4-7', FALSE, 4096, 'opus-4.5+');
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
     VALUES ('claude-sonnet-4', FALSE, 1024, 'sonnet-4');
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
+    INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class, structured_outputs)
+    VALUES ('claude-sonnet-4-5', FALSE, 1024, 'sonnet-4', TRUE);
+    INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class, structured_outputs)
+    VALUES ('claude-sonnet-4-6', FALSE, 1024, 'sonnet-4', TRUE);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
     VALUES ('claude-sonnet-5', FALSE, 2048, 'sonnet-5');
     END IF;
@@ -290,100 +335,100 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_api_keys_key_hash ON batch.api_keys (key_hash);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_job_rows_job_id_custom_id ON batch.job_rows (job_id, custom_id);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE INDEX ix_job_rows_leased ON batch.job_rows (job_id, lease_expires_at) WHERE status = 1;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE INDEX ix_job_rows_pending ON batch.job_rows (job_id, seq) WHERE status = 0;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE INDEX ix_job_schedules_project ON batch.job_schedules (project);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE INDEX ix_job_schedules_source_job_id ON batch.job_schedules (source_job_id);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE INDEX ix_jobs_account_id ON batch.jobs (account_id);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE INDEX ix_jobs_project_created_at ON batch.jobs (project, created_at);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_jobs_project_idempotency_key ON batch.jobs (project, idempotency_key) WHERE idempotency_key IS NOT NULL;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE INDEX ix_jobs_status ON batch.jobs (status);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_model_prices_model_prefix_effective_from ON batch.model_prices (model_prefix, effective_from);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_provider_accounts_is_default ON batch.provider_accounts (is_default) WHERE is_default;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_provider_accounts_name ON batch.provider_accounts (name);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195453_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261201195923_InitialCreate') THEN
     INSERT INTO batch.__ef_migrations_history (migration_id, product_version)
-    VALUES ('20261201195453_InitialCreate', '10.0.15');
+    VALUES ('20261201195923_InitialCreate', '10.0.15');
     END IF;
 END $EF$;
 COMMIT;

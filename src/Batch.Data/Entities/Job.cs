@@ -32,6 +32,18 @@ public class Job
     public int Priority { get; set; }
     public RowFormat RowFormat { get; set; }
 
+    /// <summary>
+    /// The JSON Schema every answer must match, as uploaded (kept as text: its property order is the order of the
+    /// CSV's columns and of the request); null when answers are free text.
+    /// </summary>
+    public string? OutputSchema { get; set; }
+
+    /// <summary>How the schema is asked for; <see cref="OutputMode.Auto"/> is decided per model by <c>model_settings</c>.</summary>
+    public OutputMode OutputMode { get; set; }
+
+    /// <summary>How many more times a row is sent when its answer does not match <see cref="OutputSchema"/>.</summary>
+    public int SchemaRetries { get; set; } = 1;
+
     /// <summary>Input column names in file order, so CSV results can repeat them.</summary>
     public string[] Columns { get; set; } = [];
 
@@ -79,6 +91,19 @@ public enum CacheTtl : short
 {
     FiveMinutes = 0,
     OneHour = 1,
+}
+
+/// <summary>How a job's <see cref="Job.OutputSchema"/> is sent to the Messages API.</summary>
+public enum OutputMode : short
+{
+    /// <summary>Structured outputs where the model supports them (<see cref="ModelSetting.StructuredOutputs"/>), a forced tool elsewhere.</summary>
+    Auto = 0,
+
+    /// <summary><c>output_config: {"format": {"type": "json_schema", "schema": ...}}</c>; the answer is a text block of JSON.</summary>
+    JsonSchema = 1,
+
+    /// <summary>One tool with the schema as <c>input_schema</c> and <c>tool_choice</c> forcing it; the answer is its <c>tool_use</c> input.</summary>
+    Tool = 2,
 }
 
 public enum RowFormat : short
