@@ -18,4 +18,22 @@ public class ModelSetting
     /// use a forced tool where it does not. Gateways differ, so this is data to edit, not a rule in code.
     /// </summary>
     public bool StructuredOutputs { get; set; }
+
+    /// <summary>The setting of <paramref name="model"/>: the row of its exact name, else of its longest prefix; null when none.</summary>
+    public static ModelSetting? Match(IReadOnlyList<ModelSetting> settings, string model)
+    {
+        ModelSetting? best = null;
+        foreach (var setting in settings)
+        {
+            if (setting.ModelPrefix == model)
+            {
+                return setting;
+            }
+            if (model.StartsWith(setting.ModelPrefix, StringComparison.Ordinal) && setting.ModelPrefix.Length > (best?.ModelPrefix.Length ?? -1))
+            {
+                best = setting;
+            }
+        }
+        return best;
+    }
 }
