@@ -19,7 +19,8 @@ internal sealed record JobContext(
     CacheTtl CacheTtl,
     ProviderAccount Account,
     ModelSetting? ModelSetting,
-    PriceBook Prices)
+    PriceBook Prices,
+    StructuredOutput? Output = null)
 {
     public TimeSpan CacheLifetime => CacheTtl == CacheTtl.OneHour ? TimeSpan.FromHours(1) : TimeSpan.FromMinutes(5);
 

@@ -57,8 +57,16 @@ internal sealed class JobContextLoader(BatchDbContext db, RowStore store)
         }
 
         var settings = await db.ModelSettings.AsNoTracking().ToListAsync(cancellationToken);
-        var setting = settings.FirstOrDefault(s => s.ModelPrefix == job.Model)
-            ?? settings.Where(s => job.Model.StartsWith(s.ModelPrefix, StringComparison.Ordinal)).MaxBy(s => s.ModelPrefix.Length);
+        var setting = ModelSetting.Match(settings, job.Model);
+        StructuredOutput? output;
+        try
+        {
+            output = StructuredOutput.Create(job, settings);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidJobException($"The job's output schema cannot be used: {e.Message}");
+        }
         var prices = await PriceBook.LoadAsync(db, cancellationToken);
 
         return new JobContext(
@@ -74,7 +82,8 @@ internal sealed class JobContextLoader(BatchDbContext db, RowStore store)
             job.CacheTtl,
             job.Account,
             setting,
-            prices);
+            prices,
+            output);
     }
 }
 

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Batch.Budgets;
 using Batch.Data.Entities;
-using Batch.Data.Pricing;
 using Batch.Messages;
 using Batch.Worker.Requests;
 using Microsoft.Extensions.Options;
@@ -49,9 +48,10 @@ internal sealed partial class RowProcessor(
         }
 
         JsonObject body;
+        AnswerFormat? format;
         try
         {
-            body = RequestBuilder.Build(job, row.Input);
+            body = RequestBuilder.Build(job, row.Input, out format);
         }
         catch (Exception e) when (e is RowInputException or JsonException)
         {
@@ -79,7 +79,7 @@ internal sealed partial class RowProcessor(
             var account = new MessagesAccount(job.Account.Id, job.Account.Name, new Uri(job.Account.BaseUrl.TrimEnd('/') + "/"), key, job.Account.ApiVersion);
             var demand = Demand(job, row, body);
 
-            var (last, attempts) = await resilience.ExecuteAsync(
+            var answers = await new RowAnswers(job, time).CollectAsync(format, () => resilience.ExecuteAsync(
                 account.Id,
                 async (_, token) =>
                 {
@@ -97,7 +97,8 @@ internal sealed partial class RowProcessor(
                     await budgets.SettleAsync(lease, attempt, CancellationToken.None);
                     return attempt;
                 },
-                stopping);
+                stopping));
+            var (last, attempts) = (answers.Last, answers.Attempts);
 
             if (last.Outcome == AttemptOutcome.Succeeded)
             {
@@ -108,7 +109,7 @@ internal sealed partial class RowProcessor(
             switch (last.Outcome)
             {
                 case AttemptOutcome.Succeeded:
-                    return await RecordAsync(Succeeded(job, row, leaseToken, last, attempts));
+                    return await RecordAsync(Answered(job, row, leaseToken, answers));
                 case AttemptOutcome.PauseJob:
                     LogPaused(logger, job.Id, last.HttpStatus, last.Error?.Type);
                     await control.PauseJobAsync(PauseReason(job, last));
@@ -116,7 +117,7 @@ internal sealed partial class RowProcessor(
                 default:
                     var error = last.Error ?? new ApiError("unknown_error", "No answer");
                     var message = last.Outcome == AttemptOutcome.Transient ? $"{error.Message} (gave up after {attempts} attempts)" : error.Message;
-                    return await RecordAsync(new RowResult(job.Id, row.Seq, leaseToken, RowStatus.Failed, (short)attempts, default, null,
+                    return await RecordAsync(new RowResult(job.Id, row.Seq, leaseToken, RowStatus.Failed, (short)attempts, answers.Usage, answers.CostUsd,
                         RequestId: last.RequestId, LatencyMs: Milliseconds(last.Latency), HttpStatus: (short?)last.HttpStatus,
                         ErrorType: error.ErrorCode is { } code ? $"{error.Type}:{code}" : error.Type, ErrorMessage: message));
             }
@@ -151,29 +152,26 @@ internal sealed partial class RowProcessor(
             budgets.EstimateInputTokens(job.Id, promptCharacters, cached), maxTokens, promptCharacters, cached);
     }
 
-    private RowResult Succeeded(JobContext job, ClaimedRow row, Guid leaseToken, MessagesAttempt attempt, int attempts)
+    /// <summary>The last answer, with the usage and cost of every answer; a schema job's row fails when its answer never matched.</summary>
+    private static RowResult Answered(JobContext job, ClaimedRow row, Guid leaseToken, RowAnswers answers)
     {
+        var attempt = answers.Last;
         var message = attempt.Message!;
-        var usage = message.Usage;
-        long write5m = usage.CacheWrite5mTokens, write1h = usage.CacheWrite1hTokens;
-        if (write5m + write1h == 0 && usage.CacheCreationInputTokens > 0)
-        {
-            // No split given (older gateways): the writes were of the TTL the request asked for.
-            (write5m, write1h) = job.CacheTtl == CacheTtl.OneHour ? (0L, (long)usage.CacheCreationInputTokens) : (usage.CacheCreationInputTokens, 0L);
-        }
-        var tokens = new TokenUsage(usage.InputTokens, write5m, write1h, usage.CacheReadInputTokens, usage.OutputTokens);
-        var now = time.GetUtcNow();
-        var cost = (message.Model is { } model ? job.Prices.Cost(model, now, tokens) : null) ?? job.Prices.Cost(job.Model, now, tokens);
-        return new RowResult(job.Id, row.Seq, leaseToken, RowStatus.Succeeded, (short)attempts, tokens, cost,
+        var check = answers.Check;
+        return new RowResult(job.Id, row.Seq, leaseToken, check?.ErrorType is null ? RowStatus.Succeeded : RowStatus.Failed,
+            (short)answers.Attempts, answers.Usage, answers.CostUsd,
             OutputContent: message.Content.GetRawText(),
-            OutputText: message.OutputText,
+            OutputText: check?.OutputText ?? message.OutputText,
+            OutputParsed: check?.Parsed,
             StopReason: message.StopReason,
             StopSequence: message.StopSequence,
             MessageId: message.Id,
             RequestId: attempt.RequestId,
             ResponseModel: message.Model,
             LatencyMs: Milliseconds(attempt.Latency),
-            HttpStatus: (short?)attempt.HttpStatus);
+            HttpStatus: (short?)attempt.HttpStatus,
+            ErrorType: check?.ErrorType,
+            ErrorMessage: check?.ErrorMessage);
     }
 
     private static int Milliseconds(TimeSpan latency) => (int)Math.Min(int.MaxValue, Math.Round(latency.TotalMilliseconds));

@@ -5,7 +5,8 @@ namespace Batch.Worker.Execution;
 
 /// <summary>The outcome of one row, as it is written to <c>job_rows</c> and added to the job's counters.</summary>
 /// <param name="LeaseToken">The claim that sent it: the write only lands while that claim still holds the row (or it is pending).</param>
-/// <param name="Attempts">HTTP attempts made under this claim.</param>
+/// <param name="Attempts">HTTP attempts made under this claim (a schema job's repeated questions included).</param>
+/// <param name="Usage">Tokens of every answer under this claim: each is a paid request.</param>
 internal sealed record RowResult(
     Guid JobId,
     int Seq,
@@ -16,6 +17,7 @@ internal sealed record RowResult(
     decimal? CostUsd,
     string? OutputContent = null,
     string? OutputText = null,
+    string? OutputParsed = null,
     string? StopReason = null,
     string? StopSequence = null,
     string? MessageId = null,
