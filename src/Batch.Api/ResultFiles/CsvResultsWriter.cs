@@ -8,7 +8,8 @@ using Npgsql;
 namespace Batch.Api.ResultFiles;
 
 /// <summary>
-/// Writes results as CSV a spreadsheet opens at once: the input columns, then the output and its usage and cost.
+/// Writes results as CSV a spreadsheet opens at once: the input columns, the schema's properties (jobs with an output
+/// schema), then the output and its usage and cost.
 /// A cell that begins with <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, tab or CR would run as a formula, so it gets a
 /// leading <c>'</c> (CsvHelper's injection escaping).
 /// </summary>
@@ -30,7 +31,8 @@ public static class CsvResultsWriter
     /// <summary>The custom_id leads unless the input already has it as a column.</summary>
     public static bool LeadsWithCustomId(IReadOnlyList<string> inputColumns) => !inputColumns.Contains("custom_id");
 
-    public static async Task WriteAsync(NpgsqlDataReader rows, IReadOnlyList<string> inputColumns, Stream output, CancellationToken cancellationToken)
+    public static async Task WriteAsync(
+        NpgsqlDataReader rows, IReadOnlyList<string> inputColumns, SchemaColumns schemaColumns, Stream output, CancellationToken cancellationToken)
     {
         // A BOM lets spreadsheet programs read the file as UTF-8.
         await using var text = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true), bufferSize: 64 * 1024, leaveOpen: true);
@@ -41,7 +43,7 @@ public static class CsvResultsWriter
         {
             csv.WriteField("custom_id");
         }
-        foreach (var column in inputColumns.Concat(OutputColumns))
+        foreach (var column in inputColumns.Concat(schemaColumns.Names).Concat(OutputColumns))
         {
             csv.WriteField(column);
         }
@@ -56,6 +58,10 @@ public static class CsvResultsWriter
             for (var i = 0; i < inputColumns.Count; i++)
             {
                 csv.WriteField(rows.NullableString(ResultRows.FirstInputColumn + i) ?? "");
+            }
+            foreach (var cell in schemaColumns.Cells(rows.NullableString(ResultRows.OutputParsed)))
+            {
+                csv.WriteField(cell);
             }
             var status = (RowStatus)rows.GetInt16(ResultRows.Status);
             csv.WriteField(rows.NullableString(ResultRows.OutputText) ?? "");

@@ -36,6 +36,7 @@ public static class JsonlResultsWriter
     private static readonly JsonEncodedText Ephemeral5mName = JsonEncodedText.Encode("ephemeral_5m_input_tokens");
     private static readonly JsonEncodedText Ephemeral1hName = JsonEncodedText.Encode("ephemeral_1h_input_tokens");
     private static readonly JsonEncodedText ErrorName = JsonEncodedText.Encode("error");
+    private static readonly JsonEncodedText ParsedName = JsonEncodedText.Encode("parsed");
     private static readonly JsonEncodedText Succeeded = JsonEncodedText.Encode("succeeded");
     private static readonly JsonEncodedText Errored = JsonEncodedText.Encode("errored");
     private static readonly JsonEncodedText Canceled = JsonEncodedText.Encode("canceled");
@@ -101,6 +102,12 @@ public static class JsonlResultsWriter
                 break;
         }
         json.WriteEndObject();
+        // Batch's own addition beside Anthropic's result: the answer's object, once it matched the job's schema.
+        if (row.NullableString(ResultRows.OutputParsed) is { } parsed)
+        {
+            json.WritePropertyName(ParsedName);
+            json.WriteRawValue(parsed, skipInputValidation: true);
+        }
         json.WriteEndObject();
     }
 

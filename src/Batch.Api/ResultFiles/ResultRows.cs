@@ -27,7 +27,8 @@ public static class ResultRows
     public const int ErrorType = 13;
     public const int ErrorMessage = 14;
     public const int CostUsd = 15;
-    public const int FirstInputColumn = 16;
+    public const int OutputParsed = 16;
+    public const int FirstInputColumn = 17;
 
     public static async Task<NpgsqlDataReader> OpenAsync(NpgsqlConnection connection, Guid jobId, IReadOnlyList<string> inputColumns, bool includePending, CancellationToken cancellationToken)
     {
@@ -35,17 +36,17 @@ public static class ResultRows
         var rows = includePending
             ? $"""
                 (SELECT seq, custom_id, status, output_content, output_text, stop_reason, stop_sequence, input_tokens, cache_write5m_tokens,
-                        cache_write1h_tokens, cache_read_tokens, output_tokens, message_id, response_model, error_type, error_message, cost_usd, input
+                        cache_write1h_tokens, cache_read_tokens, output_tokens, message_id, response_model, error_type, error_message, cost_usd, output_parsed, input
                  FROM batch.job_rows WHERE job_id = @job_id
                  UNION ALL
-                 SELECT seq, custom_id, {(short)RowStatus.Pending}::smallint, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, input
+                 SELECT seq, custom_id, {(short)RowStatus.Pending}::smallint, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, input
                  FROM ({JobInputBlocks.ExpandedRowsSql} WHERE b.job_id = @job_id) uploaded) r
                 """
             : $"batch.job_rows WHERE job_id = @job_id AND status IN ({(short)RowStatus.Succeeded}, {(short)RowStatus.Failed}, {(short)RowStatus.Canceled})";
         var command = new NpgsqlCommand($"""
             SELECT custom_id, status, output_content::text, output_text, stop_reason, stop_sequence,
                    input_tokens, cache_write5m_tokens, cache_write1h_tokens, cache_read_tokens, output_tokens,
-                   message_id, response_model, error_type, error_message, cost_usd{inputs}
+                   message_id, response_model, error_type, error_message, cost_usd, output_parsed::text{inputs}
             FROM {rows}
             ORDER BY seq
             """, connection)

@@ -33,7 +33,7 @@ public sealed class ResultsDownload(Job job, ResultsFormat format, string conten
         }.ToString();
         if (format == ResultsFormat.Csv)
         {
-            await CsvResultsWriter.WriteAsync(rows, inputColumns, response.Body, cancellationToken);
+            await CsvResultsWriter.WriteAsync(rows, inputColumns, SchemaColumns.Of(job.OutputSchema), response.Body, cancellationToken);
         }
         else
         {
