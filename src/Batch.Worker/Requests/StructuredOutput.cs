@@ -60,11 +60,16 @@ internal sealed class StructuredOutput
         {
             return null;
         }
-        using var document = JsonDocument.Parse(job.OutputSchema);
+        // The built schema keeps reading the element it was built from: a clone owns its memory, as long as the schema lives.
+        JsonElement element;
+        using (var document = JsonDocument.Parse(job.OutputSchema))
+        {
+            element = document.RootElement.Clone();
+        }
         JsonSchema schema;
         try
         {
-            schema = JsonSchema.Build(document.RootElement, new BuildOptions { SchemaRegistry = new SchemaRegistry() });
+            schema = JsonSchema.Build(element, new BuildOptions { SchemaRegistry = new SchemaRegistry() });
         }
         catch (Exception e) when (e is JsonSchemaException or RefResolutionException or JsonException)
         {
