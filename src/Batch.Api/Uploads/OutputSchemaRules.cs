@@ -77,16 +77,15 @@ internal static class OutputSchemaRules
         {
             errors.ForField("spec.tools", $"The tool name '{OutputTool.Name}' is Batch's own for output_schema; rename this tool.");
         }
-        if (!IsValidJsonSchema(schema, errors))
-        {
-            return requested ?? OutputMode.Auto;
-        }
-
         var walk = new SchemaWalk();
         walk.Visit(schema, "");
         foreach (var (pointer, message) in walk.Universal)
         {
             errors.ForField(FieldOf(schema, pointer), message);
+        }
+        if (walk.Universal.Count > 0 || !IsValidJsonSchema(schema, errors))
+        {
+            return requested ?? OutputMode.Auto;
         }
         var unfit = walk.JsonSchemaOnly;
         unfit.AddRange(walk.RecursiveReferences());
