@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Batch.Data.Entities;
+using Batch.Testing;
 using CsvHelper;
 using Microsoft.EntityFrameworkCore;
 
@@ -143,6 +144,21 @@ public class StructuredResultsTests(ApiFixture fixture) : IClassFixture<ApiFixtu
         Assert.Equal("errored", lines[2].GetProperty("result").GetProperty("type").GetString());
         Assert.Equal("schema_mismatch", lines[2].GetProperty("result").GetProperty("error").GetProperty("error").GetProperty("type").GetString());
         Assert.False(lines[2].TryGetProperty("parsed", out _));
+    }
+
+    [Fact]
+    public async Task The_sample_job_is_a_classification_whose_results_have_a_column_per_field()
+    {
+        using var client = fixture.Api.CreateClient();
+        var spec = await File.ReadAllTextAsync(RepositoryPaths.Combine("samples", "reviews.spec.json"));
+        var file = await File.ReadAllTextAsync(RepositoryPaths.Combine("samples", "reviews.csv"));
+
+        var id = await Uploads.CreateJobAsync(client, spec, file, "reviews.csv");
+        var header = (await client.GetStringAsync(new Uri($"/api/jobs/{id}/results?format=csv&include_pending=true", UriKind.Relative))).Split('\n')[0].TrimStart('\uFEFF');
+
+        await using var db = fixture.Database.CreateContext();
+        Assert.Equal(OutputMode.Auto, (await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == id)).OutputMode);
+        Assert.StartsWith("custom_id,id,review,stars,sentiment,area,reason,output_text,", header, StringComparison.Ordinal);
     }
 
     /// <summary>Three rows as a worker records them: two answers that matched (the second with a key the schema lacks), one that did not.</summary>

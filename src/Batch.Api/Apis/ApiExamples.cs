@@ -18,6 +18,15 @@ internal static class ApiExamples
          "template": "Review {{id}} ({{stars}} stars): {{review}}", "max_tokens": 32, "cache_ttl": "5m", "temperature": 0}
         ```
 
+        With `output_schema` (JSON Schema, an object at the top) every answer is validated and CSV results get a column per
+        property; `output_mode` is `auto` (default: structured outputs where the model supports them, else a forced tool),
+        `json_schema` or `tool`; `schema_retries` (default 1) asks again when an answer does not match:
+        ```json
+        {"model": "claude-sonnet-4-5", "template": "Review: {{review}}", "max_tokens": 200,
+         "output_schema": {"type": "object", "properties": {"sentiment": {"type": "string", "enum": ["positive", "neutral", "negative"]},
+           "reason": {"type": "string"}}, "required": ["sentiment", "reason"], "additionalProperties": false}}
+        ```
+
         CSV (header required; a `custom_id` column is used when present, else `row-000001`, ...):
         ```csv
         id,review,stars
@@ -74,7 +83,9 @@ internal static class ApiExamples
         {"custom_id": "r002", "result": {"type": "errored", "error": {"type": "error", "error": {"type": "invalid_request_error", "message": "..."}}}}
         {"custom_id": "r003", "result": {"type": "canceled"}}
         ```
-        CSV: the input columns, then output_text, stop_reason, input_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
+        A job with an output schema adds `"parsed"` beside `result` on succeeded lines:
+        `{"custom_id": "r001", "result": {"type": "succeeded", ...}, "parsed": {"sentiment": "negative", "reason": "..."}}`.
+        CSV: the input columns, the output schema's properties (if any), then output_text, stop_reason, input_tokens, cache_write_5m_tokens, cache_write_1h_tokens,
         cache_read_tokens, output_tokens, cost_usd, error. Cells starting with = + - @ tab or CR get a leading '.
         """;
 }
