@@ -250,6 +250,74 @@ public class StructuredResultsTests(PostgresDatabase database) : IClassFixture<P
         await worker.StopAsync();
     }
 
+    [Fact]
+    public async Task A_paid_answer_whose_retry_the_provider_refuses_is_recorded_and_counted_as_the_job_pauses()
+    {
+        // The provider's spend limit is reached by the first answer: the retry it called for comes back refused.
+        await using var simulator = await StartSimulatorAsync(o => (o.SchemaViolationProbability, o.SpendCapTokens) = (1, 1));
+        using var worker = await TestHosts.StartWorkerAsync(database.ConnectionString, Settings(database, simulator));
+        var jobId = await CreateTemplateJobAsync(database, 1, systemPrompt: null);
+        await SetSchemaAsync(jobId, OutputMode.JsonSchema, retries: 2);
+
+        EnqueueStart(worker, jobId);
+        var paused = await WaitForStatusAsync(database, jobId, JobStatus.Paused);
+
+        Assert.Contains("spend limit", paused.StatusReason, StringComparison.Ordinal);
+        // Two HTTP attempts: the answer, and the retry the provider refused.
+        var row = await ThePaidAnswerIsRecordedAsync(jobId, attempts: 2);
+        // The refused retry cost nothing: the row holds every token the provider charged.
+        var stats = simulator.GetStats();
+        Assert.Equal((stats.Tokens.Input, stats.Tokens.Output), (row.InputTokens, row.OutputTokens));
+        await worker.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_paid_answer_whose_retry_is_abandoned_as_the_process_stops_is_recorded_and_counted()
+    {
+        // Seed 3: the first request is answered (against the schema), the second, the retry, stalls.
+        await using var simulator = await StartSimulatorAsync(o => (o.SchemaViolationProbability, o.StallProbability, o.Seed) = (1, 0.5, 3));
+        using var worker = await TestHosts.StartWorkerAsync(database.ConnectionString, Settings(database, simulator));
+        var jobId = await CreateTemplateJobAsync(database, 1, systemPrompt: null);
+        await SetSchemaAsync(jobId, OutputMode.JsonSchema, retries: 2);
+
+        EnqueueStart(worker, jobId);
+        await WaitUntilAsync(() => Task.FromResult(simulator.GetStats().Faults.Stalled == 1), TimeSpan.FromSeconds(60), () => "the retry to stall");
+        // Stopping abandons the request in flight; the results queued by then are written before the process ends.
+        await worker.StopAsync();
+
+        // The abandoned attempt never came back, so it is not counted.
+        var row = await ThePaidAnswerIsRecordedAsync(jobId, attempts: 1);
+        // The abandoned retry (the same prompt) was charged too, as the real API would; its answer was never seen.
+        Assert.Equal(simulator.GetStats().Tokens.Input, 2L * row.InputTokens);
+    }
+
+    /// <summary>
+    /// The one row of <paramref name="jobId"/> was answered once, against the schema, and its retry got no answer: the row
+    /// is recorded failed with that answer's tokens and cost, which the job's counters and the cost rollup count too.
+    /// </summary>
+    /// <param name="attempts">The HTTP attempts the row should show.</param>
+    private async Task<JobRow> ThePaidAnswerIsRecordedAsync(Guid jobId, short attempts)
+    {
+        JobRow? row = null;
+        await WaitUntilAsync(async () => (row = Assert.Single(await ReadRowsAsync(database, jobId))).Status is not (RowStatus.Pending or RowStatus.Leased),
+            TimeSpan.FromSeconds(30), () => $"the row to be recorded; it is {row?.Status}");
+        Assert.Equal((RowStatus.Failed, "schema_mismatch", (string?)null, attempts), (row!.Status, row.ErrorType, row.OutputParsed, row.Attempts));
+        Assert.Contains("not asked again", row.ErrorMessage, StringComparison.Ordinal);
+        Assert.Contains("12345", row.OutputText, StringComparison.Ordinal);
+        Assert.True(row.InputTokens > 0 && row.OutputTokens > 0);
+        Assert.Equal(SonnetCost(row), row.CostUsd);
+
+        var job = await ReadJobAsync(database, jobId);
+        Assert.Equal((1, (long)row.InputTokens, (long)row.OutputTokens, row.CostUsd!.Value),
+            (job.Counters.FailedRows, job.Counters.InputTokens, job.Counters.OutputTokens, job.Counters.CostUsd));
+        await using var rollup = database.DataSource.CreateCommand("SELECT coalesce(sum(cost_usd), 0), coalesce(sum(rows), 0)::int FROM batch.cost_rollups WHERE job_id = $1");
+        rollup.Parameters.Add(new Npgsql.NpgsqlParameter { Value = jobId });
+        await using var reader = await rollup.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal((row.CostUsd!.Value, 1), (reader.GetDecimal(0), reader.GetInt32(1)));
+        return row;
+    }
+
     /// <summary>The worst case a spend-cap pause names ("... the next row could cost up to $0.00123").</summary>
     private static decimal WorstCaseIn(Job paused)
     {

@@ -15,6 +15,15 @@ internal sealed class RowAnswers(JobContext job, string model, TimeProvider time
     /// <summary>The last attempt: the answer recorded, or the failure that ended the row.</summary>
     public MessagesAttempt Last { get; private set; } = null!;
 
+    /// <summary>The latest answer that came back, paid for whether or not it matched; null while none has.</summary>
+    public MessagesAttempt? Answer { get; private set; }
+
+    /// <summary>
+    /// Why an answer that did not match was not asked for again though retries were left: the retry was refused,
+    /// failed, or abandoned as the process stopped. The answer is still recorded, since it was paid for.
+    /// </summary>
+    public string? NotAskedAgain { get; private set; }
+
     /// <summary>HTTP attempts over every send, transient retries included.</summary>
     public int Attempts { get; private set; }
 
@@ -37,13 +46,29 @@ internal sealed class RowAnswers(JobContext job, string model, TimeProvider time
     {
         for (var sent = 0; ; sent++)
         {
-            var (last, attempts) = await send();
+            MessagesAttempt last;
+            int attempts;
+            try
+            {
+                (last, attempts) = await send();
+            }
+            catch (OperationCanceledException) when (Answer is not null)
+            {
+                // The retry's request was abandoned unanswered: it is not counted, but the answer before it must be kept.
+                NotAskedAgain = "the retry was abandoned as the job or process stopped";
+                return this;
+            }
             Last = last;
             Attempts += attempts;
             if (last.Outcome != AttemptOutcome.Succeeded)
             {
+                if (Answer is not null)
+                {
+                    NotAskedAgain = $"the retry failed ({last.Error?.Type ?? $"HTTP {last.HttpStatus}"}: {last.Error?.Message})";
+                }
                 return this;
             }
+            Answer = last;
             Add(last.Message!);
             if (format is not { } asked || job.Output is not { } output)
             {

@@ -116,16 +116,25 @@ internal sealed partial class RowProcessor(
                 stopping));
             var (last, attempts) = (answers.Last, answers.Attempts);
 
-            if (last.Outcome == AttemptOutcome.Succeeded)
+            if (answers.Answer is not null)
             {
                 warmth.Answered(job.Id);
             }
             warmup?.Dispose();
 
+            if (answers.Answer is not null)
+            {
+                // A paid answer is recorded even when the retry after it failed or was abandoned: its tokens were charged.
+                var answered = await RecordAsync(Answered(job, row, leaseToken, answers, model));
+                if (last.Outcome == AttemptOutcome.PauseJob)
+                {
+                    LogPaused(logger, job.Id, last.HttpStatus, last.Error?.Type);
+                    await control.PauseJobAsync(PauseReason(job, last));
+                }
+                return answered;
+            }
             switch (last.Outcome)
             {
-                case AttemptOutcome.Succeeded:
-                    return await RecordAsync(Answered(job, row, leaseToken, answers, model));
                 case AttemptOutcome.PauseJob:
                     LogPaused(logger, job.Id, last.HttpStatus, last.Error?.Type);
                     await control.PauseJobAsync(PauseReason(job, last));
@@ -178,9 +187,10 @@ internal sealed partial class RowProcessor(
     /// <summary>The last answer, with the usage and cost of every answer; a schema job's row fails when its answer never matched.</summary>
     private static RowResult Answered(JobContext job, ClaimedRow row, Guid leaseToken, RowAnswers answers, string model)
     {
-        var attempt = answers.Last;
+        var attempt = answers.Answer!;
         var message = attempt.Message!;
         var check = answers.Check;
+        var errorMessage = answers.NotAskedAgain is { } why ? $"{check?.ErrorMessage}; not asked again: {why}" : check?.ErrorMessage;
         return new RowResult(job.Id, row.Seq, leaseToken, check?.ErrorType is null ? RowStatus.Succeeded : RowStatus.Failed,
             (short)answers.Attempts, answers.Usage, answers.CostUsd,
             OutputContent: message.Content.GetRawText(),
@@ -194,7 +204,7 @@ internal sealed partial class RowProcessor(
             LatencyMs: Milliseconds(attempt.Latency),
             HttpStatus: (short?)attempt.HttpStatus,
             ErrorType: check?.ErrorType,
-            ErrorMessage: check?.ErrorMessage,
+            ErrorMessage: errorMessage,
             Model: model,
             PriceId: answers.PriceId,
             CacheSavingsUsd: answers.CacheSavingsUsd);
