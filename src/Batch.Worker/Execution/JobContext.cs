@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Batch.Data.Entities;
 using Batch.Data.Pricing;
 using Batch.Data.Rows;
+using Batch.Worker.Requests;
 
 namespace Batch.Worker.Execution;
 
@@ -22,7 +23,8 @@ internal sealed record JobContext(
     ModelSetting? ModelSetting,
     PriceBook Prices,
     Delivery Delivery = Delivery.Messages,
-    DateTimeOffset? DeadlineAt = null)
+    DateTimeOffset? DeadlineAt = null,
+    StructuredOutput? Output = null)
 {
     public TimeSpan CacheLifetime => CacheTtl == CacheTtl.OneHour ? TimeSpan.FromHours(1) : TimeSpan.FromMinutes(5);
 

@@ -6,7 +6,9 @@ namespace Batch.Worker.Execution;
 
 /// <summary>The outcome of one row, as it is written to <c>job_rows</c> and added to the job's counters.</summary>
 /// <param name="LeaseToken">The claim that sent it: the write only lands while that claim still holds the row.</param>
-/// <param name="Attempts">HTTP attempts made under this claim.</param>
+/// <param name="Attempts">HTTP attempts made under this claim (a schema job's repeated questions included).</param>
+/// <param name="Usage">Tokens of every answer under this claim: each is a paid request.</param>
+/// <param name="CostUsd">The cost of every answer under this claim; null when none was priced.</param>
 /// <param name="Model">The model the request named: the row is priced and rolled up under it.</param>
 /// <param name="PriceId">The <c>model_prices</c> row <paramref name="CostUsd"/> came from; null when there is no cost.</param>
 /// <param name="BatchSavingsUsd">What a discounted tier saved against standard prices (provider batches); 0 otherwise.</param>
@@ -21,6 +23,7 @@ internal sealed record RowResult(
     decimal? CostUsd,
     string? OutputContent = null,
     string? OutputText = null,
+    string? OutputParsed = null,
     string? StopReason = null,
     string? StopSequence = null,
     string? MessageId = null,
@@ -47,19 +50,17 @@ internal static class SucceededRows
         JobContext job, int seq, Guid leaseToken, MessageResponse message, short attempts, string model, Delivery delivery, DateTimeOffset now,
         string? requestId = null, int? latencyMs = null, short? httpStatus = null)
     {
-        var usage = message.Usage;
-        long write5m = usage.CacheWrite5mTokens, write1h = usage.CacheWrite1hTokens;
-        if (write5m + write1h == 0 && usage.CacheCreationInputTokens > 0)
-        {
-            // No split given (older gateways): the writes were of the TTL the request asked for.
-            (write5m, write1h) = job.CacheTtl == CacheTtl.OneHour ? (0L, (long)usage.CacheCreationInputTokens) : (usage.CacheCreationInputTokens, 0L);
-        }
-        var tokens = new TokenUsage(usage.InputTokens, write5m, write1h, usage.CacheReadInputTokens, usage.OutputTokens);
+        var tokens = TokensOf(job, message);
         var price = job.Prices.Price(model, now, tokens, delivery)
             ?? (message.Model is { } answered ? job.Prices.Price(answered, now, tokens, delivery) : null);
-        return new RowResult(job.Id, seq, leaseToken, RowStatus.Succeeded, attempts, tokens, price?.CostUsd,
+        // A schema job's answer is read against its schema; one that does not match fails here (a provider batch does not ask again).
+        var check = job.Output?.Read(message, job.Output.FormatFor(model));
+        return new RowResult(job.Id, seq, leaseToken, check?.ErrorType is null ? RowStatus.Succeeded : RowStatus.Failed, attempts, tokens, price?.CostUsd,
             OutputContent: message.Content.GetRawText(),
-            OutputText: message.OutputText,
+            OutputText: check?.OutputText ?? message.OutputText,
+            OutputParsed: check?.Parsed,
+            ErrorType: check?.ErrorType,
+            ErrorMessage: check?.ErrorMessage,
             StopReason: message.StopReason,
             StopSequence: message.StopSequence,
             MessageId: message.Id,
@@ -72,5 +73,18 @@ internal static class SucceededRows
             CacheSavingsUsd: price?.CacheSavingsUsd ?? 0,
             BatchSavingsUsd: price?.BatchSavingsUsd ?? 0,
             Delivery: delivery);
+    }
+
+    /// <summary>The message's usage by kind: cache writes split by TTL.</summary>
+    public static TokenUsage TokensOf(JobContext job, MessageResponse message)
+    {
+        var usage = message.Usage;
+        long write5m = usage.CacheWrite5mTokens, write1h = usage.CacheWrite1hTokens;
+        if (write5m + write1h == 0 && usage.CacheCreationInputTokens > 0)
+        {
+            // No split given (older gateways): the writes were of the TTL the request asked for.
+            (write5m, write1h) = job.CacheTtl == CacheTtl.OneHour ? (0L, (long)usage.CacheCreationInputTokens) : (usage.CacheCreationInputTokens, 0L);
+        }
+        return new TokenUsage(usage.InputTokens, write5m, write1h, usage.CacheReadInputTokens, usage.OutputTokens);
     }
 }

@@ -86,7 +86,7 @@ internal sealed partial class SliceCutter(
                 JsonObject body;
                 try
                 {
-                    body = RequestBuilder.Build(job, input);
+                    body = RequestBuilder.Build(job, input, out _);
                 }
                 catch (Exception e) when (e is RowInputException or JsonException)
                 {

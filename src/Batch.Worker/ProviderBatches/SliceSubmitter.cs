@@ -76,7 +76,7 @@ internal sealed partial class SliceSubmitter(
             foreach (var (seq, customId, input) in page)
             {
                 after = seq;
-                yield return new ProviderBatchRequest(customId, RequestBuilder.Build(job, input));
+                yield return new ProviderBatchRequest(customId, RequestBuilder.Build(job, input, out _));
             }
         }
     }

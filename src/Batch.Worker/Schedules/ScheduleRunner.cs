@@ -50,7 +50,7 @@ public sealed partial class ScheduleRunner(
             schedule_id, created_by_key_id, row_count,
             succeeded_rows, failed_rows, canceled_rows, input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,
             output_tokens, cost_usd, created_at, started_at, finished_at, updated_at,
-            delivery_requested, delivery, delivery_reason, deadline_at, deadline_after)
+            delivery_requested, delivery, delivery_reason, deadline_at, deadline_after, output_schema, output_mode, schema_retries)
         SELECT $1, project, $2, {(short)JobStatus.Queued}, NULL, account_id, model, system_prompt, user_template, max_tokens,
             max_cost_usd, default_params, cache_ttl, priority, row_format, columns, id_column, notes, false, NULL, NULL,
             $3, NULL, row_count,
@@ -59,7 +59,8 @@ public sealed partial class ScheduleRunner(
             delivery_requested,
             CASE WHEN delivery_requested = {(short)Delivery.Messages} THEN {(short)Delivery.Messages}
                  WHEN delivery_requested = {(short)Delivery.ProviderBatch} THEN {(short)Delivery.ProviderBatch} ELSE delivery END,
-            delivery_reason, $4 + deadline_after, deadline_after
+            delivery_reason, $4 + deadline_after, deadline_after,
+            output_schema, output_mode, schema_retries
         FROM batch.jobs WHERE id = $5
         """;
 
