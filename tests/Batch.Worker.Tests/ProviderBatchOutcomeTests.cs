@@ -1,0 +1,128 @@
+using System.Text.Json;
+using Batch.Data.Entities;
+using Batch.Testing;
+using static Batch.Worker.Tests.ProviderBatchKit;
+using static Batch.Worker.Tests.WorkerTestKit;
+
+namespace Batch.Worker.Tests;
+
+/// <summary>What becomes of a provider batch's errored, expired and canceled requests: the worker in-process, the simulator over HTTP, real PostgreSQL.</summary>
+public class ProviderBatchOutcomeTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
+{
+    private const int Rows = 30;
+
+    [Fact]
+    public async Task Errored_rows_are_sent_again_in_later_slices_then_fail_after_the_submission_limit()
+    {
+        await using var simulator = await ProviderBatchKit.StartSimulatorAsync(configure: o => o.BatchErroredProbability = 1);
+        using var worker = await TestHosts.StartWorkerAsync(database.ConnectionString, ProviderBatchKit.Settings(database, simulator));
+        var jobId = await CreateTemplateJobAsync(database, Rows, systemPrompt: null, configure: ByProviderBatch);
+
+        EnqueueStart(worker, jobId);
+        // No row succeeded: the job fails, as a Messages job whose every row failed does.
+        var job = await WaitForStatusAsync(database, jobId, JobStatus.Failed);
+
+        // Batch:ProviderBatches:MaxSubmissions is 3: three slices of every row, then the rows fail with the provider's error.
+        var stats = simulator.GetStats();
+        Assert.Equal((3L, 3L * Rows, 3L * Rows), (stats.Batches.Submitted, stats.Batches.RequestsSubmitted, stats.Batches.RequestsErrored));
+        var slices = await ReadSlicesAsync(database, jobId);
+        Assert.Equal([Rows, Rows, Rows], slices.Select(s => s.Errored));
+        Assert.Equal((0, Rows), (job.Counters.SucceededRows, job.Counters.FailedRows));
+        Assert.All(await ReadRowsAsync(database, jobId), row =>
+        {
+            Assert.Equal((RowStatus.Failed, Delivery.ProviderBatch, 0m), (row.Status, row.Delivery, row.CostUsd ?? 0m));
+            Assert.StartsWith("api_error", row.ErrorType, StringComparison.Ordinal);
+            Assert.Contains("gave up after 3 provider batches", row.ErrorMessage, StringComparison.Ordinal);
+        });
+        await worker.StopAsync();
+    }
+
+    [Fact]
+    public async Task Errored_rows_go_by_messages_requests_when_the_deadline_leaves_no_room_for_another_slice()
+    {
+        await using var simulator = await ProviderBatchKit.StartSimulatorAsync(configure: o => o.BatchErroredProbability = 1);
+        using var worker = await TestHosts.StartWorkerAsync(database.ConnectionString, ProviderBatchKit.Settings(database, simulator));
+        var jobId = await CreateTemplateJobAsync(database, Rows, systemPrompt: null, configure: job =>
+        {
+            ByProviderBatch(job);
+            job.DeadlineAt = DateTimeOffset.UtcNow.AddHours(2);
+        });
+
+        EnqueueStart(worker, jobId);
+        var job = await WaitForStatusAsync(database, jobId, JobStatus.Completed);
+
+        var stats = simulator.GetStats();
+        Assert.Equal((1L, (long)Rows), (stats.Batches.Submitted, stats.Batches.RequestsSubmitted));
+        Assert.Equal((Delivery.Messages, Rows), (job.Delivery, job.Counters.SucceededRows));
+        Assert.Contains("the job went on by Messages requests", job.DeliveryReason, StringComparison.Ordinal);
+        // Answered by Messages requests, so at the full seeded price (3 input, 15 output per million).
+        Assert.All(await ReadRowsAsync(database, jobId), row =>
+        {
+            Assert.Equal((RowStatus.Succeeded, Delivery.Messages), (row.Status, row.Delivery));
+            Assert.Equal(((row.InputTokens * 3m) + (row.OutputTokens * 15m)) / 1_000_000m, row.CostUsd);
+        });
+        await worker.StopAsync();
+    }
+
+    [Theory]
+    [InlineData(false, 3)]
+    [InlineData(true, 1)]
+    public async Task Expired_rows_are_sent_again_while_the_deadline_allows_then_fail_as_expired(bool nearDeadline, int slices)
+    {
+        await using var simulator = await ProviderBatchKit.StartSimulatorAsync(configure: o => o.BatchExpiredProbability = 1);
+        using var worker = await TestHosts.StartWorkerAsync(database.ConnectionString, ProviderBatchKit.Settings(database, simulator));
+        var jobId = await CreateTemplateJobAsync(database, Rows, systemPrompt: null, configure: job =>
+        {
+            ByProviderBatch(job);
+            job.DeadlineAt = nearDeadline ? DateTimeOffset.UtcNow.AddHours(2) : null;
+        });
+
+        EnqueueStart(worker, jobId);
+        var job = await WaitForStatusAsync(database, jobId, JobStatus.Failed);
+
+        var stats = simulator.GetStats();
+        Assert.Equal(((long)slices, (long)slices * Rows, (long)slices * Rows), (stats.Batches.Submitted, stats.Batches.RequestsSubmitted, stats.Batches.RequestsExpired));
+        Assert.Equal(0, stats.Tokens.Output);
+        Assert.Equal((0, Rows, Delivery.ProviderBatch), (job.Counters.SucceededRows, job.Counters.FailedRows, job.Delivery));
+        Assert.All(await ReadRowsAsync(database, jobId), row => Assert.Equal((RowStatus.Failed, "expired"), (row.Status, row.ErrorType)));
+        await worker.StopAsync();
+    }
+
+    [Fact]
+    public async Task Canceling_the_job_cancels_its_batch_at_the_provider_and_keeps_what_was_answered()
+    {
+        // 10 requests a second: the 200-row slice is still running when the job is canceled.
+        await using var simulator = await ProviderBatchKit.StartSimulatorAsync(requestsPerSecond: 10);
+        using var worker = await TestHosts.StartWorkerAsync(database.ConnectionString, ProviderBatchKit.Settings(database, simulator));
+        const int rows = 200;
+        var jobId = await CreateTemplateJobAsync(database, rows, systemPrompt: null, configure: ByProviderBatch);
+        EnqueueStart(worker, jobId);
+        await WaitUntilAsync(async () => (await ReadSlicesAsync(database, jobId)) is [{ Status: ProviderBatchStatus.InProgress }],
+            TimeSpan.FromSeconds(30), () => "the slice to be at the provider");
+        var providerId = (await ReadSlicesAsync(database, jobId)).Single().ProviderBatchId!;
+        using var provider = new HttpClient { BaseAddress = simulator.BaseUrl };
+        provider.DefaultRequestHeaders.Add("x-api-key", simulator.ApiKey);
+        provider.DefaultRequestHeaders.Add("anthropic-version", "2023-06-01");
+        long answered = 0;
+        await WaitUntilAsync(async () => (answered = JsonDocument.Parse(await provider.GetStringAsync(new Uri($"v1/messages/batches/{providerId}", UriKind.Relative)))
+                .RootElement.GetProperty("request_counts").GetProperty("succeeded").GetInt64()) >= 5,
+            TimeSpan.FromSeconds(30), () => $"5 requests answered at the provider; {answered} are");
+
+        // As POST /api/jobs/{id}/cancel does: the job's status; the slice's rows stay with the slice until it is imported.
+        await ExecuteAsync(database, $"UPDATE batch.jobs SET status = {(short)JobStatus.Canceled}, finished_at = now() WHERE id = $1", jobId);
+        await WaitUntilAsync(async () => (await ReadSlicesAsync(database, jobId)) is [{ Status: ProviderBatchStatus.Imported }],
+            TimeSpan.FromSeconds(30), () => "the canceled slice to be imported");
+
+        var stats = simulator.GetStats();
+        var slice = (await ReadSlicesAsync(database, jobId)).Single();
+        Assert.Equal((1L, 1L), (stats.Batches.Submitted, stats.Batches.Canceled));
+        Assert.NotNull(slice.CancelRequestedAt);
+        Assert.InRange(slice.Canceled, 1, rows - 1);
+        Assert.Equal(rows, slice.Succeeded + slice.Canceled);
+        var recorded = await ReadRowsAsync(database, jobId);
+        Assert.Equal(slice.Succeeded, recorded.Count(r => r.Status == RowStatus.Succeeded));
+        Assert.Equal(slice.Canceled, recorded.Count(r => r.Status == RowStatus.Canceled));
+        Assert.Equal(stats.Batches.RequestsSucceeded, slice.Succeeded);
+        await worker.StopAsync();
+    }
+}
