@@ -1,6 +1,7 @@
 using Batch.Data.Entities;
 using Batch.Simulator;
 using Batch.Testing;
+using Microsoft.EntityFrameworkCore;
 using static Batch.Worker.Tests.ProviderBatchKit;
 using static Batch.Worker.Tests.WorkerTestKit;
 
@@ -39,6 +40,43 @@ public class ProviderBatchTests(PostgresDatabase database) : IClassFixture<Postg
         // Seeded claude-sonnet-4-5 prices (3 input, 15 output per million) at the seeded batch multiplier of 0.5.
         Assert.All(recorded, row => Assert.Equal(((row.InputTokens * 3m) + (row.OutputTokens * 15m)) / 1_000_000m * 0.5m, row.CostUsd));
         Assert.Equal(recorded.Sum(r => r.CostUsd!.Value), job.Counters.CostUsd);
+        // The rollup keeps the job's cost apart as provider-batch delivery, with what the discount saved: as much again.
+        await using var db = database.CreateContext();
+        var rollups = await db.CostRollups.AsNoTracking().Where(c => c.JobId == jobId).ToListAsync();
+        Assert.All(rollups, c => Assert.Equal(Delivery.ProviderBatch, c.Delivery));
+        Assert.Equal((job.Counters.CostUsd, job.Counters.CostUsd, (long)rows), (rollups.Sum(c => c.CostUsd), rollups.Sum(c => c.BatchSavingsUsd), rollups.Sum(c => c.Rows)));
+        await worker.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_cached_prefix_is_warmed_by_one_messages_request_and_read_by_the_slice_at_half_price()
+    {
+        await using var simulator = await ProviderBatchKit.StartSimulatorAsync();
+        using var worker = await TestHosts.StartWorkerAsync(database.ConnectionString, ProviderBatchKit.Settings(database, simulator));
+        const int rows = 20;
+        // A shared prefix long enough to be cached, so cache writes and reads are priced too.
+        var system = string.Concat(Enumerable.Repeat("You classify product reviews as positive, negative or neutral. ", 200));
+        var jobId = await CreateTemplateJobAsync(database, rows, system, CacheTtl.OneHour, configure: ByProviderBatch);
+
+        EnqueueStart(worker, jobId);
+        var job = await WaitForStatusAsync(database, jobId, JobStatus.Completed);
+
+        var stats = simulator.GetStats();
+        Assert.Equal((1L, (long)rows - 1), (stats.Batches.Submitted, stats.Batches.RequestsSubmitted));
+        var recorded = await ReadRowsAsync(database, jobId);
+        var warm = Assert.Single(recorded, r => r.Delivery == Delivery.Messages);
+        Assert.True(warm.CacheWrite1hTokens > 0, "the warm-up row wrote the prefix for an hour");
+        Assert.All(recorded.Where(r => r != warm), row => Assert.True(row.CacheReadTokens > 0 && row.CacheWrite1hTokens == 0, $"row {row.Seq} read the prefix"));
+        // Seeded claude-sonnet-4-5 prices per million: 3 input, 6 a 1 h cache write, 0.3 a cache read, 15 output; a provider
+        // batch's rows at the seeded batch multiplier of 0.5, cache reads included.
+        Assert.All(recorded, row => Assert.Equal(
+            ((row.InputTokens * 3m) + (row.CacheWrite1hTokens * 6m) + (row.CacheReadTokens * 0.3m) + (row.OutputTokens * 15m)) / 1_000_000m
+            * (row.Delivery == Delivery.ProviderBatch ? 0.5m : 1m), row.CostUsd));
+        Assert.Equal(recorded.Sum(r => r.CostUsd!.Value), job.Counters.CostUsd);
+        await using var db = database.CreateContext();
+        var rollups = await db.CostRollups.AsNoTracking().Where(c => c.JobId == jobId).ToListAsync();
+        var batchCost = recorded.Where(r => r.Delivery == Delivery.ProviderBatch).Sum(r => r.CostUsd!.Value);
+        Assert.Equal((batchCost, batchCost), (rollups.Where(c => c.Delivery == Delivery.ProviderBatch).Sum(c => c.CostUsd), rollups.Sum(c => c.BatchSavingsUsd)));
         await worker.StopAsync();
     }
 }
