@@ -30,18 +30,8 @@ public class ProviderBatchCrashTests(PostgresDatabase database) : IClassFixture<
             o.BatchCreateResponseDelayMs = batchExists ? 60_000 : 0;
         });
         var settings = ProviderBatchKit.Settings(database, simulator);
-        Guid jobId;
-        using (var first = WorkerProcess.Start(database.ConnectionString, settings))
-        {
-            // The worker writes the default account at start; the job is the account's.
-            await first.WaitStartedAsync();
-            jobId = await CreateTemplateJobAsync(database, Rows, systemPrompt: null, configure: ByProviderBatch);
-            EnqueueStart(database, jobId);
-            await WaitUntilAsync(async () => (await ReadSlicesAsync(database, jobId)) is [{ Status: ProviderBatchStatus.Intent }]
-                    && simulator.GetStats().Batches.Submitted == (batchExists ? 1 : 0),
-                TimeSpan.FromSeconds(60), () => "an intent committed and the create call under way");
-            first.Kill();
-        }
+        var jobId = await StartJobAndKillTheWorkerAsync(settings, async id => (await ReadSlicesAsync(database, id)) is [{ Status: ProviderBatchStatus.Intent }]
+            && simulator.GetStats().Batches.Submitted == (batchExists ? 1 : 0), "an intent committed and the create call under way");
         // The create calls of the next process answer at once.
         (simulator.Options.BatchCreateLatencyMs, simulator.Options.BatchCreateResponseDelayMs) = (0, 0);
 
@@ -61,17 +51,8 @@ public class ProviderBatchCrashTests(PostgresDatabase database) : IClassFixture<
         // 20 requests a second: the slice runs for 3 s at the provider.
         await using var simulator = await ProviderBatchKit.StartSimulatorAsync(requestsPerSecond: 20);
         var settings = ProviderBatchKit.Settings(database, simulator);
-        Guid jobId;
-        using (var first = WorkerProcess.Start(database.ConnectionString, settings))
-        {
-            // The worker writes the default account at start; the job is the account's.
-            await first.WaitStartedAsync();
-            jobId = await CreateTemplateJobAsync(database, Rows, systemPrompt: null, configure: ByProviderBatch);
-            EnqueueStart(database, jobId);
-            await WaitUntilAsync(async () => (await ReadSlicesAsync(database, jobId)) is [{ Status: ProviderBatchStatus.InProgress, ProviderBatchId: not null }],
-                TimeSpan.FromSeconds(60), () => "the slice to be at the provider");
-            first.Kill();
-        }
+        var jobId = await StartJobAndKillTheWorkerAsync(settings, async id => (await ReadSlicesAsync(database, id))
+            is [{ Status: ProviderBatchStatus.InProgress, ProviderBatchId: not null }], "the slice to be at the provider");
 
         using var second = WorkerProcess.Start(database.ConnectionString, settings);
         await second.WaitStartedAsync();
@@ -79,6 +60,19 @@ public class ProviderBatchCrashTests(PostgresDatabase database) : IClassFixture<
 
         await AssertOnceAsync(simulator, jobId, job);
         await second.StopAsync();
+    }
+
+    /// <summary>Starts a worker process and the job, and SIGKILLs the process once <paramref name="killWhen"/> holds.</summary>
+    private async Task<Guid> StartJobAndKillTheWorkerAsync(Dictionary<string, string?> settings, Func<Guid, Task<bool>> killWhen, string what)
+    {
+        using var first = WorkerProcess.Start(database.ConnectionString, settings);
+        // The worker writes the default account at start; the job is the account's.
+        await first.WaitStartedAsync();
+        var jobId = await CreateTemplateJobAsync(database, Rows, systemPrompt: null, configure: ByProviderBatch);
+        EnqueueStart(database, jobId);
+        await WaitUntilAsync(() => killWhen(jobId), TimeSpan.FromSeconds(60), () => what);
+        first.Kill();
+        return jobId;
     }
 
     private async Task AssertOnceAsync(SimulatorServer simulator, Guid jobId, Job job)

@@ -163,15 +163,7 @@ internal sealed class SpendCapStore(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(connection, transaction);
-        if (jobCapped)
-        {
-            batch.BatchCommands.Add(Command(LockJobSql, jobId));
-        }
-        if (accountLimited)
-        {
-            batch.BatchCommands.Add(Command(CreateSpendRowSql, accountId));
-            batch.BatchCommands.Add(Command(LockSpendRowSql, accountId));
-        }
+        AddLocks(batch, jobId, accountId, jobCapped, accountLimited);
         batch.BatchCommands.Add(Command(ReserveSql, jobId, accountId, seq, leaseToken, worstCaseUsd, accountLimited));
         Reservation reservation;
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
@@ -195,15 +187,9 @@ internal sealed class SpendCapStore(NpgsqlDataSource dataSource)
         return reservation;
     }
 
-    /// <summary>
-    /// Takes the locks a reservation takes (the job's row, the account's spend row of this month) in the caller's transaction,
-    /// then reads the spend, caps and reservations behind them: what a provider batch's slice must fit in before its rows are
-    /// leased and reserved in the same transaction.
-    /// </summary>
-    public static async Task<SpendRoom> LockAndReadAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, Guid accountId, bool jobCapped, bool accountLimited, CancellationToken cancellationToken)
+    /// <summary>The job's row and the account's spend row of this month, locked in that order (the caps that apply only).</summary>
+    private static void AddLocks(NpgsqlBatch batch, Guid jobId, Guid accountId, bool jobCapped, bool accountLimited)
     {
-        await using var batch = new NpgsqlBatch(connection, transaction);
         if (jobCapped)
         {
             batch.BatchCommands.Add(Command(LockJobSql, jobId));
@@ -213,6 +199,18 @@ internal sealed class SpendCapStore(NpgsqlDataSource dataSource)
             batch.BatchCommands.Add(Command(CreateSpendRowSql, accountId));
             batch.BatchCommands.Add(Command(LockSpendRowSql, accountId));
         }
+    }
+
+    /// <summary>
+    /// Takes the locks a reservation takes (the job's row, the account's spend row of this month) in the caller's transaction,
+    /// then reads the spend, caps and reservations behind them: what a provider batch's slice must fit in before its rows are
+    /// leased and reserved in the same transaction.
+    /// </summary>
+    public static async Task<SpendRoom> LockAndReadAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid jobId, Guid accountId, bool jobCapped, bool accountLimited, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        AddLocks(batch, jobId, accountId, jobCapped, accountLimited);
         batch.BatchCommands.Add(Command(RoomSql, jobId, accountId));
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         while (reader.FieldCount != 6 || !reader.HasRows)

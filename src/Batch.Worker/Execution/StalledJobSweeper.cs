@@ -14,46 +14,31 @@ internal sealed partial class StalledJobSweeper(
     RowStore store, SpendCapSweeper spendCaps, IBackgroundJobClient jobs, IOptions<WorkerOptions> options, ILogger<StalledJobSweeper> logger)
     : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var seenBefore = new HashSet<Guid>();
-        using var timer = new PeriodicTimer(options.Value.SweepInterval);
-        do
+        return PeriodicSweep.RunAsync(options.Value.SweepInterval, async cancellationToken =>
         {
-            try
+            var seen = new HashSet<Guid>();
+            foreach (var (jobId, jobName, hasWork) in await store.FindUnattendedJobsAsync(cancellationToken))
             {
-                var seen = new HashSet<Guid>();
-                foreach (var (jobId, jobName, hasWork) in await store.FindUnattendedJobsAsync(stoppingToken))
+                if (!hasWork)
                 {
-                    if (!hasWork)
-                    {
-                        await store.TryFinishAsync(jobId, stoppingToken);
-                    }
-                    else if (!seenBefore.Contains(jobId))
-                    {
-                        seen.Add(jobId);
-                    }
-                    else
-                    {
-                        LogRestart(logger, jobId);
-                        jobs.Enqueue<IRowChunkRunner>(BatchQueues.Rows, runner => runner.RestartAsync(jobId, jobName, CancellationToken.None));
-                    }
+                    await store.TryFinishAsync(jobId, cancellationToken);
                 }
-                seenBefore = seen;
-                await spendCaps.SweepAsync(stoppingToken);
+                else if (!seenBefore.Contains(jobId))
+                {
+                    seen.Add(jobId);
+                }
+                else
+                {
+                    LogRestart(logger, jobId);
+                    jobs.Enqueue<IRowChunkRunner>(BatchQueues.Rows, runner => runner.RestartAsync(jobId, jobName, CancellationToken.None));
+                }
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-#pragma warning disable CA1031 // The next sweep tries again; a database hiccup must not stop the sweeper.
-            catch (Exception e)
-#pragma warning restore CA1031
-            {
-                LogFailed(logger, e);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken).AsTask().ContinueWith(t => t.IsCompletedSuccessfully && t.Result, TaskScheduler.Default));
+            seenBefore = seen;
+            await spendCaps.SweepAsync(cancellationToken);
+        }, e => LogFailed(logger, e), stoppingToken);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} is running but nobody holds its rows: starting a chunk")]

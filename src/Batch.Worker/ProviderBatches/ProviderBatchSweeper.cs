@@ -1,3 +1,4 @@
+using Batch.Worker.Execution;
 using Microsoft.Extensions.Options;
 
 namespace Batch.Worker.ProviderBatches;
@@ -9,32 +10,15 @@ namespace Batch.Worker.ProviderBatches;
 internal sealed partial class ProviderBatchSweeper(
     PollChain chain, IOptionsMonitor<ProviderBatchOptions> options, IOptions<WorkerOptions> worker, ILogger<ProviderBatchSweeper> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(worker.Value.SweepInterval);
-        do
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicSweep.RunAsync(worker.Value.SweepInterval, async cancellationToken =>
         {
-            try
+            foreach (var (jobId, jobName) in await chain.FindUndrivenAsync(options.CurrentValue.OverdueAfter, cancellationToken))
             {
-                foreach (var (jobId, jobName) in await chain.FindUndrivenAsync(options.CurrentValue.OverdueAfter, stoppingToken))
-                {
-                    LogRestart(logger, jobId);
-                    await chain.RestartAsync(jobId, jobName, stoppingToken);
-                }
+                LogRestart(logger, jobId);
+                await chain.RestartAsync(jobId, jobName, cancellationToken);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-#pragma warning disable CA1031 // The next sweep tries again; a database hiccup must not stop the sweeper.
-            catch (Exception e)
-#pragma warning restore CA1031
-            {
-                LogFailed(logger, e);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken).AsTask().ContinueWith(t => t.IsCompletedSuccessfully && t.Result, TaskScheduler.Default));
-    }
+        }, e => LogFailed(logger, e), stoppingToken);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: nobody drives its provider batches; restarting its poll chain")]
     private static partial void LogRestart(ILogger logger, Guid jobId);
