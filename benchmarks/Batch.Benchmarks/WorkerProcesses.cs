@@ -19,7 +19,7 @@ namespace Batch.Benchmarks;
 /// </summary>
 internal sealed record BenchmarkJob(
     string Name, string Model, string? SystemPrompt, string UserTemplate, int MaxTokens, int Rows, Func<int, string> Text,
-    string? OutputSchema = null, OutputMode OutputMode = OutputMode.Auto);
+    string? OutputSchema = null, OutputMode OutputMode = OutputMode.Auto, Delivery Delivery = Delivery.Messages);
 
 /// <summary>
 /// Real worker processes (<c>dotnet src/Batch.Worker/bin/Release/net10.0/Batch.Worker.dll</c>) against a simulator, and
@@ -77,10 +77,10 @@ internal sealed class WorkerProcesses : IAsyncDisposable
             INSERT INTO batch.jobs (id, project, name, status, account_id, model, system_prompt, user_template, max_tokens, default_params,
                 cache_ttl, priority, row_format, columns, row_count, succeeded_rows, failed_rows, canceled_rows, input_tokens,
                 cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, output_tokens, cost_usd, created_at, updated_at,
-                output_schema, output_mode)
+                output_schema, output_mode, delivery_requested, delivery)
             SELECT $1, 'bench', $2, 0, id, $3, $4, $5, $6, '{}',
                 0, 0, 0, ARRAY['id','text'], $7, 0, 0, 0, 0, 0, 0, 0, 0, 0, now(), now(),
-                $8, $9
+                $8, $9, $10, $10
             FROM batch.provider_accounts WHERE name = 'default'
             """))
         {
@@ -93,6 +93,7 @@ internal sealed class WorkerProcesses : IAsyncDisposable
             job.Parameters.Add(new() { Value = spec.Rows });
             job.Parameters.Add(new() { Value = (object?)spec.OutputSchema ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Json });
             job.Parameters.Add(new() { Value = (short)spec.OutputMode });
+            job.Parameters.Add(new() { Value = (short)spec.Delivery });
             if (await job.ExecuteNonQueryAsync(cancellationToken) != 1)
             {
                 throw new InvalidOperationException("No default account: start a worker first.");
