@@ -284,6 +284,10 @@ namespace Batch.Data.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("default_params");
 
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
                     b.Property<DateTimeOffset?>("FinishedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("finished_at");
@@ -399,6 +403,10 @@ namespace Batch.Data.Migrations
 
                     b.HasIndex("AccountId")
                         .HasDatabaseName("ix_jobs_account_id");
+
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_jobs_expires_at")
+                        .HasFilter("expires_at IS NOT NULL");
 
                     b.HasIndex("Status")
                         .HasDatabaseName("ix_jobs_status");
@@ -1165,6 +1173,12 @@ namespace Batch.Data.Migrations
                                 .HasPrecision(20, 10)
                                 .HasColumnType("numeric(20,10)")
                                 .HasColumnName("cost_usd");
+
+                            b1.Property<int>("ExpiredRows")
+                                .ValueGeneratedOnAdd()
+                                .HasColumnType("integer")
+                                .HasDefaultValue(0)
+                                .HasColumnName("expired_rows");
 
                             b1.Property<int>("FailedRows")
                                 .HasColumnType("integer")
