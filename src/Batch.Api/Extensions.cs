@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Batch.Api.Apis;
 using Batch.Api.Authentication;
+using Batch.Api.Batches;
 using Batch.Api.Estimates;
 using Batch.Api.Jobs;
 using Batch.Api.Json;
@@ -52,6 +53,9 @@ public static class Extensions
         services.AddScoped<JobStore>();
         services.AddScoped<JobActions>();
         services.AddScoped<JobCosts>();
+        services.Configure<BatchesOptions>(builder.Configuration.GetSection(BatchesOptions.Section));
+        services.AddScoped<MessageBatchCreator>();
+        services.AddScoped<MessageBatchStore>();
         // Estimates count tokens with the provider's count_tokens, under the accounts' shared budgets.
         builder.AddBatchMessages();
         builder.AddBatchBudgets();
@@ -73,6 +77,7 @@ public static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAnthropicCompatibility();
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -98,6 +103,7 @@ public static class Extensions
         app.MapBudgetsApi();
         app.MapSchedulesApi();
         app.MapReportsApi();
+        app.MapMessageBatchesApi();
 
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {
