@@ -70,21 +70,9 @@ public static class MessageBatchesApi
             return AnthropicError.InvalidRequest("Give after_id or before_id, not both.");
         }
         Guid? after = null, before = null;
-        if (afterId is not null)
+        if ((afterId is not null && !TryCursor(afterId, out after)) || (beforeId is not null && !TryCursor(beforeId, out before)))
         {
-            if (!MessageBatchIds.TryDecode(afterId, out var decoded))
-            {
-                return AnthropicError.InvalidRequest($"after_id: '{afterId}' is not a batch id.");
-            }
-            after = decoded;
-        }
-        if (beforeId is not null)
-        {
-            if (!MessageBatchIds.TryDecode(beforeId, out var decoded))
-            {
-                return AnthropicError.InvalidRequest($"before_id: '{beforeId}' is not a batch id.");
-            }
-            before = decoded;
+            return AnthropicError.InvalidRequest($"{(afterId is not null ? "after_id" : "before_id")}: '{afterId ?? beforeId}' is not a batch id.");
         }
         var (page, hasMore) = await store.ListAsync(user.ToCaller(), limit, after, before, cancellationToken);
         var baseUrl = PublicBaseUrl.For(request, configuration);
@@ -140,6 +128,12 @@ public static class MessageBatchesApi
         }
         // JSONL whatever Accept says: the TypeScript SDK asks for application/binary.
         return new ResultsDownload(job, ResultsFormat.Jsonl, ResultsContentType, includePending: false, byteOrderMark: false, batchFields: false);
+    }
+
+    private static bool TryCursor(string id, out Guid? jobId)
+    {
+        jobId = MessageBatchIds.TryDecode(id, out var decoded) ? decoded : null;
+        return jobId is not null;
     }
 
     private static async Task<Job?> FindAsync(string id, ClaimsPrincipal user, MessageBatchStore store, CancellationToken cancellationToken) =>

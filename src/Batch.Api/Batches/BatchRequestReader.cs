@@ -57,7 +57,7 @@ internal sealed class BatchRequestReader(UploadOptions uploadLimits, BatchesOpti
             }
             catch (JsonException invalid)
             {
-                return AnthropicError.InvalidRequest($"The body is not valid JSON: {WithoutPosition(invalid.Message)} (byte {invalid.BytePositionInLine} of line {invalid.LineNumber + 1}).");
+                return AnthropicError.InvalidRequest($"The body is not valid JSON: {JsonlRowReader.WithoutPosition(invalid.Message)} (byte {invalid.BytePositionInLine} of line {invalid.LineNumber + 1}).");
             }
             if (Error() is { } error)
             {
@@ -187,10 +187,4 @@ internal sealed class BatchRequestReader(UploadOptions uploadLimits, BatchesOpti
 
     /// <summary><c>params.messages[0].role</c> as the Messages API names places: <c>params.messages.0.role</c>.</summary>
     private static string DotPath(string field) => field.Replace("[", ".", StringComparison.Ordinal).Replace("]", "", StringComparison.Ordinal);
-
-    private static string WithoutPosition(string message)
-    {
-        var at = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        return at < 0 ? message : message[..at];
-    }
 }

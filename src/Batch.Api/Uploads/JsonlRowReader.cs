@@ -389,7 +389,8 @@ public sealed class JsonlRowReader(UploadOptions options, UploadErrors errors, J
         _ => "null",
     };
 
-    private static string WithoutPosition(string message)
+    /// <summary>A System.Text.Json message without its own position, which the caller names in its own terms.</summary>
+    internal static string WithoutPosition(string message)
     {
         var at = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
         return at < 0 ? message : message[..at];
