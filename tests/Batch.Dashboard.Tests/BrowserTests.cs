@@ -21,13 +21,26 @@ public class BrowserTests(DashboardFixture fixture) : IClassFixture<DashboardFix
     public async Task A_signed_in_browser_sees_a_batch_advance_pauses_it_resumes_it_and_sees_it_complete()
     {
         using var admin = fixture.Api.CreateClient();
-        var jobId = await Uploads.CreateJobAsync(admin, Spec("Nightly reviews"), Uploads.Csv(300));
+        // A system prompt long enough to cache: the page then shows cache reads, the hit rate and what the cache saved.
+        var system = string.Concat(Enumerable.Repeat("Label each review as positive, negative or mixed, and say why in one line. ", 70));
+        var spec = $$$"""{"name": "Nightly reviews", "model": "{{{WorkerTestKit.Model}}}", "system": "{{{system}}}", "template": "Review: {{text}}", "max_tokens": 16}""";
+        // Two other batches beside it, one done and one canceled, as a list usually has.
+        var done = await Uploads.CreateJobAsync(admin, Spec("Weekly digest"), Uploads.Csv(10));
+        var canceled = await Uploads.CreateJobAsync(admin, Spec("Product questions"), Uploads.Csv(40));
+        using (var cancel = await admin.PostAsync(new Uri($"/api/jobs/{canceled}/cancel", UriKind.Relative), null))
+        {
+            Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        }
+        await WorkerTestKit.WaitForStatusAsync(fixture.Database, done, JobStatus.Completed);
+        var jobId = await Uploads.CreateJobAsync(admin, spec, Uploads.Csv(300));
         var page = await NewPageAsync();
 
         await SignInAsync(page, TestHosts.AdminKey);
         var row = page.Locator($"tr[data-batch-id='{jobId}']");
         await Expect(row.Locator("[data-status]")).ToHaveTextAsync("running");
         await Expect(row.Locator(".batch-progress .progress-bar-success")).ToBeVisibleAsync();
+        // Drawn again once warm: the footer shows how long drawing took, and the first page of a process includes start-up.
+        await page.ReloadAsync();
         await Chromium.ScreenshotAsync(page, "batches");
         await row.Locator("a.batch-name").ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex($"/hangfire/batches/{jobId}$"));

@@ -83,7 +83,7 @@ internal sealed class BatchesPage(BatchesModel model) : RazorPage
             var tokenTitle = $"input {Count(tokens.Input)}, cache write {Count(tokens.CacheWrite5m + tokens.CacheWrite1h)}, cache read {Count(tokens.CacheRead)}, output {Count(tokens.Output)}";
             html.Append($"""
                 <tr data-batch-id="{job.Id}">
-                  <td class="word-break"><a class="batch-name" href="{E(url.To($"/batches/{job.Id}"))}">{E(job.Name)}</a>
+                  <td class="batch-name-cell"><a class="batch-name" href="{E(url.To($"/batches/{job.Id}"))}">{E(job.Name)}</a>
                     <div class="text-muted small">{E(job.Project)} · {E(job.Model)}</div></td>
                   <td>{StatusLabel(job.Status)}</td>
                   <td>{ProgressBar(job.Counts.Succeeded, job.Counts.Failed, job.Counts.Canceled, job.RowCount)}
