@@ -21,6 +21,11 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         // Defaults, so the hand-written INSERTs of uploads and schedules need not name these columns.
         builder.Property(j => j.Notes).HasColumnType("text[]").HasDefaultValueSql("'{}'");
         builder.Property(j => j.FirstRowsChecked).HasDefaultValue(false);
+        // json, not jsonb: the schema's property order is the order of the CSV's columns.
+        builder.Property(j => j.OutputSchema).HasColumnType("json");
+        // Defaults for inserts that predate structured results (scripts, benchmarks); a sentinel no job uses makes EF always send the value.
+        builder.Property(j => j.OutputMode).HasDefaultValue(OutputMode.Auto);
+        builder.Property(j => j.SchemaRetries).HasDefaultValue(1).HasSentinel(-1);
 
         builder.OwnsOne(j => j.Counters, counters =>
         {
