@@ -117,12 +117,8 @@ public class BrowserTests(DashboardFixture fixture) : IClassFixture<DashboardFix
     [Fact]
     public async Task The_session_cookie_is_http_only_strict_and_expiring_reads_downloads_but_changes_nothing_and_signs_out()
     {
-        using var admin = fixture.Api.CreateClient();
-        var jobId = await Uploads.CreateJobAsync(admin, Spec("Cookie check"), Uploads.Csv(3));
-        await WorkerTestKit.WaitForStatusAsync(fixture.Database, jobId, JobStatus.Completed);
-        var page = await NewPageAsync();
-
-        await SignInAsync(page, TestHosts.AdminKey);
+        var jobId = await CompletedJobAsync("Cookie check", 3);
+        var page = await SignedInPageAsync();
         var session = (await page.Context.CookiesAsync()).Single(c => c.Name == "batch_session");
         var lifetime = DateTimeOffset.FromUnixTimeSeconds((long)session.Expires) - DateTimeOffset.UtcNow;
         var download = await page.APIRequest.GetAsync($"/api/jobs/{jobId}/results?format=csv");
@@ -152,8 +148,7 @@ public class BrowserTests(DashboardFixture fixture) : IClassFixture<DashboardFix
         var jobId = await Uploads.CreateJobAsync(admin, Spec("Paused at once"), Uploads.Csv(50));
         using var pause = await admin.PostAsync(new Uri($"/api/jobs/{jobId}/pause", UriKind.Relative), null);
         Assert.Equal(HttpStatusCode.OK, pause.StatusCode);
-        var page = await NewPageAsync();
-        await SignInAsync(page, TestHosts.AdminKey);
+        var page = await SignedInPageAsync();
         await page.GotoAsync($"/hangfire/batches/{jobId}");
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Resume" })).ToBeVisibleAsync();
         // The API reads the setting on each request (a second API host in this process would share Hangfire's statics).
@@ -182,12 +177,8 @@ public class BrowserTests(DashboardFixture fixture) : IClassFixture<DashboardFix
     [Fact]
     public async Task Budgets_and_costs_draw_their_charts_from_what_jobs_recorded()
     {
-        using var admin = fixture.Api.CreateClient();
-        var jobId = await Uploads.CreateJobAsync(admin, Spec("Costed"), Uploads.Csv(40));
-        await WorkerTestKit.WaitForStatusAsync(fixture.Database, jobId, JobStatus.Completed);
-        var page = await NewPageAsync();
-
-        await SignInAsync(page, TestHosts.AdminKey);
+        var jobId = await CompletedJobAsync("Costed", 40);
+        var page = await SignedInPageAsync();
         await page.GotoAsync("/hangfire/budgets");
         var budget = page.Locator(".batch-budget", new() { HasText = "sonnet-4" });
         await Expect(budget.Locator("tbody tr").First).ToContainTextAsync(DashboardFixture.Rpm.ToString("N0", CultureInfo.InvariantCulture));
@@ -205,6 +196,21 @@ public class BrowserTests(DashboardFixture fixture) : IClassFixture<DashboardFix
 
     private static string Spec(string name) =>
         $$$"""{"name": "{{{name}}}", "model": "{{{WorkerTestKit.Model}}}", "template": "Classify: {{text}}", "max_tokens": 16}""";
+
+    private async Task<Guid> CompletedJobAsync(string name, int rows)
+    {
+        using var admin = fixture.Api.CreateClient();
+        var jobId = await Uploads.CreateJobAsync(admin, Spec(name), Uploads.Csv(rows));
+        await WorkerTestKit.WaitForStatusAsync(fixture.Database, jobId, JobStatus.Completed);
+        return jobId;
+    }
+
+    private async Task<IPage> SignedInPageAsync()
+    {
+        var page = await NewPageAsync();
+        await SignInAsync(page, TestHosts.AdminKey);
+        return page;
+    }
 
     private async Task<IPage> NewPageAsync()
     {
