@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Batch.Api.Apis;
 using Batch.Api.Authentication;
+using Batch.Api.Batches;
+using Batch.Api.Dashboard;
 using Batch.Api.Estimates;
 using Batch.Api.Jobs;
 using Batch.Api.Json;
@@ -52,6 +54,9 @@ public static class Extensions
         services.AddScoped<JobStore>();
         services.AddScoped<JobActions>();
         services.AddScoped<JobCosts>();
+        services.Configure<BatchesOptions>(builder.Configuration.GetSection(BatchesOptions.Section));
+        services.AddScoped<MessageBatchCreator>();
+        services.AddScoped<MessageBatchStore>();
         // Estimates count tokens with the provider's count_tokens, under the accounts' shared budgets.
         builder.AddBatchMessages();
         builder.AddBatchBudgets();
@@ -59,8 +64,7 @@ public static class Extensions
         services.AddSingleton<TokenCounter>();
         services.AddScoped<JobEstimator>();
         services.AddSingleton<CostReports>();
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddBatchAuthentication(builder.Configuration);
         services.AddAuthorizationBuilder()
             // Every endpoint, the OpenAPI document and the dashboard included, needs a key unless it says otherwise.
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
@@ -73,6 +77,7 @@ public static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAnthropicCompatibility();
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -98,17 +103,9 @@ public static class Extensions
         app.MapBudgetsApi();
         app.MapSchedulesApi();
         app.MapReportsApi();
-
-        app.MapHangfireDashboard("/hangfire", new DashboardOptions
-        {
-            DashboardTitle = "Batch",
-            // The dashboard's "Back to site" link: the API reference, the one page of the API a browser can show.
-            AppPath = "/docs",
-            DisplayStorageConnectionString = false,
-            // ASP.NET Core authorization guards the route below; Hangfire's own filter would let localhost in.
-            Authorization = [],
-            AsyncAuthorization = [],
-        }).RequireAuthorization(BatchPolicies.Admin);
+        app.MapMessageBatchesApi();
+        app.MapSignInApi();
+        app.MapBatchDashboard();
 
         return app;
     }

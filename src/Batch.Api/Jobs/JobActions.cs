@@ -37,16 +37,8 @@ public sealed class JobActions(NpgsqlDataSource dataSource, IBackgroundJobClient
         {
             return await RefuseAsync(connection, id, caller, status => $"The job is {Name(status)}; only queued, running or paused jobs can be canceled.", cancellationToken);
         }
-        // Rows still in uploaded blocks become canceled rows first (waiting for any block a worker is expanding, so its
-        // rows are visible to the next statement); then pending rows are canceled. Rows a worker holds are left for it to record.
-        var unclaimed = await JobInputBlocks.MaterializeAllAsync(connection, id, RowStatus.Canceled, cancellationToken);
-        await ExecuteAsync(connection, $"""
-            WITH canceled AS (
-                UPDATE batch.job_rows SET status = {(short)RowStatus.Canceled}, completed_at = @now
-                WHERE job_id = @id AND status = {(short)RowStatus.Pending}
-                RETURNING 1)
-            UPDATE batch.jobs SET canceled_rows = canceled_rows + {unclaimed} + (SELECT count(*) FROM canceled) WHERE id = @id
-            """, id, caller, cancellationToken);
+        // Rows a worker holds are left for it to record.
+        await UnsentRows.CloseAsync(connection, id, RowStatus.Canceled, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         await WakeProviderBatchesAsync(connection, id, caller, cancellationToken);
         return JobActionOutcome.Success;
@@ -114,13 +106,16 @@ public sealed class JobActions(NpgsqlDataSource dataSource, IBackgroundJobClient
                 ? "The job has no failed rows to retry."
                 : $"The job is {Name(status)}; failed rows can be retried once it has completed or failed.", cancellationToken);
         }
-        // Failed rows go back to pending with their error cleared; tokens and cost already spent stay counted.
+        // Failed rows go back to pending with their error cleared; tokens and cost already spent stay counted. No row is
+        // failed any more, so the job's error counts start again.
         await ExecuteAsync(connection, $"""
             WITH retried AS (
                 UPDATE batch.job_rows SET status = {(short)RowStatus.Pending}, attempts = 0, lease_token = NULL, lease_expires_at = NULL,
                     error_type = NULL, error_message = NULL, http_status = NULL, completed_at = NULL
                 WHERE job_id = @id AND status = {(short)RowStatus.Failed}
-                RETURNING 1)
+                RETURNING 1),
+            cleared AS (
+                DELETE FROM batch.job_error_counts WHERE job_id = @id)
             UPDATE batch.jobs SET failed_rows = failed_rows - (SELECT count(*) FROM retried) WHERE id = @id
             """, id, caller, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -135,11 +130,11 @@ public sealed class JobActions(NpgsqlDataSource dataSource, IBackgroundJobClient
         {
             var deleted = await ExecuteAsync(connection, $"""
                 DELETE FROM batch.jobs
-                WHERE {Visible} AND status IN ({(short)JobStatus.Completed}, {(short)JobStatus.Failed}, {(short)JobStatus.Canceled})
+                WHERE {Visible} AND status IN ({(short)JobStatus.Completed}, {(short)JobStatus.Failed}, {(short)JobStatus.Canceled}, {(short)JobStatus.Expired})
                 """, id, caller, cancellationToken);
             return deleted == 1
                 ? JobActionOutcome.Success
-                : await RefuseAsync(connection, id, caller, status => $"The job is {Name(status)}; only completed, failed or canceled jobs can be deleted. Cancel it first.", cancellationToken);
+                : await RefuseAsync(connection, id, caller, status => $"The job is {Name(status)}; only completed, failed, canceled or expired jobs can be deleted. Cancel it first.", cancellationToken);
         }
         catch (PostgresException used) when (used.SqlState == PostgresErrorCodes.ForeignKeyViolation)
         {

@@ -378,16 +378,16 @@ public sealed partial class JobUploader(
     }
 
     /// <summary>Inserts the job in the upload's transaction; false when an earlier upload already holds its idempotency key.</summary>
-    private static async Task<bool> InsertJobAsync(NpgsqlConnection connection, Job job, CancellationToken cancellationToken)
+    internal static async Task<bool> InsertJobAsync(NpgsqlConnection connection, Job job, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
             INSERT INTO batch.jobs (id, project, name, status, account_id, model, system_prompt, user_template, max_tokens, max_cost_usd, default_params,
                 cache_ttl, priority, row_format, columns, output_schema, output_mode, schema_retries, idempotency_key, created_by_key_id, row_count,
                 succeeded_rows, failed_rows, canceled_rows, input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,
-                output_tokens, cost_usd, created_at, updated_at, delivery_requested, delivery, delivery_reason, deadline_at, deadline_after)
+                output_tokens, cost_usd, created_at, updated_at, expires_at, delivery_requested, delivery, delivery_reason, deadline_at, deadline_after)
             VALUES (@id, @project, @name, @status, @account_id, @model, @system_prompt, @user_template, @max_tokens, @max_cost_usd, @default_params,
                 @cache_ttl, @priority, @row_format, @columns, @output_schema, @output_mode, @schema_retries, @idempotency_key, @created_by_key_id, 0,
-                0, 0, 0, 0, 0, 0, 0, 0, 0, @now, @now, @delivery_requested, @delivery, @delivery_reason, @deadline_at, @deadline_after)
+                0, 0, 0, 0, 0, 0, 0, 0, 0, @now, @now, @expires_at, @delivery_requested, @delivery, @delivery_reason, @deadline_at, @deadline_after)
             ON CONFLICT (project, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             """, connection);
         var p = command.Parameters;
@@ -412,6 +412,7 @@ public sealed partial class JobUploader(
         p.AddWithValue("idempotency_key", NpgsqlDbType.Varchar, (object?)job.IdempotencyKey ?? DBNull.Value);
         p.AddWithValue("created_by_key_id", NpgsqlDbType.Uuid, (object?)job.CreatedByKeyId ?? DBNull.Value);
         p.AddWithValue("now", job.CreatedAt);
+        p.AddWithValue("expires_at", NpgsqlDbType.TimestampTz, (object?)job.ExpiresAt ?? DBNull.Value);
         p.AddWithValue("delivery_requested", (short)job.DeliveryRequested);
         p.AddWithValue("delivery", (short)job.Delivery);
         p.AddWithValue("delivery_reason", NpgsqlDbType.Text, (object?)job.DeliveryReason ?? DBNull.Value);
@@ -421,7 +422,7 @@ public sealed partial class JobUploader(
     }
 
     /// <summary>Records what is known only once the whole file is read.</summary>
-    private static async Task FinishJobAsync(NpgsqlConnection connection, Job job, CancellationToken cancellationToken)
+    internal static async Task FinishJobAsync(NpgsqlConnection connection, Job job, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
             """
