@@ -24,6 +24,8 @@ public static class MessagesParamsValidator
     {
         var before = errors.Count;
         void Error(string field, string message) => errors.AtLine(line, message, field);
+        // Field names are built only for an error: most bodies have none, and they are checked by the hundred thousand.
+        static string Field(JsonProperty property) => "params." + property.Name;
 
         if (body.ValueKind != JsonValueKind.Object)
         {
@@ -37,17 +39,16 @@ public static class MessagesParamsValidator
         var hasMessages = false;
         foreach (var property in body.EnumerateObject())
         {
-            var field = "params." + property.Name;
             var value = property.Value;
             switch (property.Name)
             {
                 case "stream":
-                    Error(field, "stream is not supported: Batch records whole responses.");
+                    Error(Field(property), "stream is not supported: Batch records whole responses.");
                     break;
                 case "model":
                     if (value.ValueKind != JsonValueKind.String || value.GetString() is not { Length: > 0 and <= 200 } name)
                     {
-                        Error(field, "model must be a model name.");
+                        Error(Field(property), "model must be a model name.");
                     }
                     else
                     {
@@ -58,58 +59,61 @@ public static class MessagesParamsValidator
                     hasMaxTokens = true;
                     if (!value.TryGetInt32(out var maxTokens) || maxTokens < 1)
                     {
-                        Error(field, "max_tokens must be an integer of at least 1.");
+                        Error(Field(property), "max_tokens must be an integer of at least 1.");
                     }
                     break;
                 case "messages":
                     hasMessages = true;
-                    ValidateMessages(value, field, Error);
+                    ValidateMessages(value, line, errors);
                     break;
                 case "system":
-                    ValidateSystem(value, field, Error);
+                    if (!IsValidSystem(value))
+                    {
+                        Error(Field(property), "system must be a string or a list of text blocks {\"type\": \"text\", \"text\": \"...\"}.");
+                    }
                     break;
                 case "temperature" or "top_p":
                     if (value.ValueKind != JsonValueKind.Number || value.GetDouble() is < 0 or > 1)
                     {
-                        Error(field, $"{property.Name} must be a number between 0 and 1.");
+                        Error(Field(property), $"{property.Name} must be a number between 0 and 1.");
                     }
                     break;
                 case "top_k":
                     if (!value.TryGetInt32(out var topK) || topK < 0)
                     {
-                        Error(field, "top_k must be an integer of 0 or more.");
+                        Error(Field(property), "top_k must be an integer of 0 or more.");
                     }
                     break;
                 case "stop_sequences":
                     if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(s => s.ValueKind != JsonValueKind.String))
                     {
-                        Error(field, "stop_sequences must be an array of strings.");
+                        Error(Field(property), "stop_sequences must be an array of strings.");
                     }
                     break;
                 case "metadata" or "tool_choice" or "thinking" or "cache_control" or "output_config":
                     if (value.ValueKind != JsonValueKind.Object)
                     {
-                        Error(field, $"{property.Name} must be an object.");
+                        Error(Field(property), $"{property.Name} must be an object.");
                     }
                     if (property.Name is "tool_choice" or "output_config")
                     {
-                        answerShapeField ??= field;
+                        answerShapeField ??= Field(property);
                     }
                     break;
                 case "tools":
                     if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(t => t.ValueKind != JsonValueKind.Object))
                     {
-                        Error(field, "tools must be an array of tool definitions.");
+                        Error(Field(property), "tools must be an array of tool definitions.");
                     }
                     break;
                 case "service_tier":
                     if (value.ValueKind != JsonValueKind.String)
                     {
-                        Error(field, "service_tier must be a string.");
+                        Error(Field(property), "service_tier must be a string.");
                     }
                     break;
                 default:
-                    Error(field, $"Unknown field '{property.Name}': the Messages API rejects unknown top-level fields.");
+                    Error(Field(property), $"Unknown field '{property.Name}': the Messages API rejects unknown top-level fields.");
                     break;
             }
         }
@@ -120,68 +124,92 @@ public static class MessagesParamsValidator
         return errors.Count == before ? new Checked(model, hasMaxTokens, answerShapeField) : null;
     }
 
-    private static void ValidateMessages(JsonElement messages, string field, Action<string, string> error)
+    private static void ValidateMessages(JsonElement messages, long line, UploadErrors errors)
     {
+        const string field = "params.messages";
         if (messages.ValueKind != JsonValueKind.Array || messages.GetArrayLength() == 0)
         {
-            error(field, "messages must be a non-empty list of {role, content}.");
+            errors.AtLine(line, "messages must be a non-empty list of {role, content}.", field);
             return;
         }
         var index = 0;
         foreach (var message in messages.EnumerateArray())
         {
-            var at = $"{field}[{index++}]";
+            var at = index++;
             if (message.ValueKind != JsonValueKind.Object)
             {
-                error(at, "Each message must be an object {role, content}.");
+                errors.AtLine(line, "Each message must be an object {role, content}.", MessageField(at));
                 continue;
             }
             foreach (var property in message.EnumerateObject())
             {
-                if (property.Name is not "role" and not "content")
+                if (!property.NameEquals("role"u8) && !property.NameEquals("content"u8))
                 {
-                    error($"{at}.{property.Name}", $"Unknown message field '{property.Name}'.");
+                    errors.AtLine(line, $"Unknown message field '{property.Name}'.", MessageField(at, property.Name));
                 }
             }
-            var role = message.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
-            if (role == "system")
+            var role = message.TryGetProperty("role"u8, out var r) && r.ValueKind == JsonValueKind.String ? r : default;
+            if (role.ValueKind == JsonValueKind.String && role.ValueEquals("system"u8))
             {
-                error($"{at}.role", "A message with role 'system' is rejected by the Messages API: put the system prompt in the top-level system field.");
+                errors.AtLine(line, "A message with role 'system' is rejected by the Messages API: put the system prompt in the top-level system field.", MessageField(at, "role"));
             }
-            else if (role is not "user" and not "assistant")
+            else if (role.ValueKind != JsonValueKind.String || (!role.ValueEquals("user"u8) && !role.ValueEquals("assistant"u8)))
             {
-                error($"{at}.role", "role must be 'user' or 'assistant'.");
+                errors.AtLine(line, "role must be 'user' or 'assistant'.", MessageField(at, "role"));
             }
-            if (!message.TryGetProperty("content", out var content))
+            if (!message.TryGetProperty("content"u8, out var content))
             {
-                error($"{at}.content", "content is required: a string or a list of content blocks.");
+                errors.AtLine(line, "content is required: a string or a list of content blocks.", MessageField(at, "content"));
             }
             else if (content.ValueKind == JsonValueKind.Array)
             {
-                if (content.GetArrayLength() == 0 || content.EnumerateArray().Any(b => b.ValueKind != JsonValueKind.Object || !b.TryGetProperty("type", out var t) || t.ValueKind != JsonValueKind.String))
+                if (content.GetArrayLength() == 0 || !AllBlocksTyped(content))
                 {
-                    error($"{at}.content", "content blocks must be objects with a type, such as {\"type\": \"text\", \"text\": \"...\"}.");
+                    errors.AtLine(line, "content blocks must be objects with a type, such as {\"type\": \"text\", \"text\": \"...\"}.", MessageField(at, "content"));
                 }
             }
             else if (content.ValueKind != JsonValueKind.String)
             {
-                error($"{at}.content", "content must be a string or a list of content blocks.");
+                errors.AtLine(line, "content must be a string or a list of content blocks.", MessageField(at, "content"));
             }
         }
     }
 
-    private static void ValidateSystem(JsonElement system, string field, Action<string, string> error)
+    /// <summary><c>params.messages[2]</c>, or <c>params.messages[2].role</c>: built only for an error.</summary>
+    private static string MessageField(int index, string? name = null) =>
+        name is null ? $"params.messages[{index}]" : $"params.messages[{index}].{name}";
+
+    private static bool AllBlocksTyped(JsonElement blocks)
+    {
+        foreach (var block in blocks.EnumerateArray())
+        {
+            if (block.ValueKind != JsonValueKind.Object || !block.TryGetProperty("type"u8, out var type) || type.ValueKind != JsonValueKind.String)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static bool IsValidSystem(JsonElement system)
     {
         if (system.ValueKind == JsonValueKind.String)
         {
-            return;
+            return true;
         }
-        if (system.ValueKind != JsonValueKind.Array
-            || system.EnumerateArray().Any(b => b.ValueKind != JsonValueKind.Object
-                || !b.TryGetProperty("type", out var type) || type.ValueEquals("text") is false
-                || !b.TryGetProperty("text", out var text) || text.ValueKind != JsonValueKind.String))
+        if (system.ValueKind != JsonValueKind.Array)
         {
-            error(field, "system must be a string or a list of text blocks {\"type\": \"text\", \"text\": \"...\"}.");
+            return false;
         }
+        foreach (var block in system.EnumerateArray())
+        {
+            if (block.ValueKind != JsonValueKind.Object
+                || !block.TryGetProperty("type"u8, out var type) || !type.ValueEquals("text"u8)
+                || !block.TryGetProperty("text"u8, out var text) || text.ValueKind != JsonValueKind.String)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 }

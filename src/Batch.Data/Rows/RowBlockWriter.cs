@@ -9,7 +9,7 @@ namespace Batch.Data.Rows;
 /// Writes a job's rows as <c>batch.job_input_blocks</c> (a few hundred rows per value) with binary COPY on the
 /// caller's connection and transaction; workers expand them into rows later (<see cref="JobInputBlocks"/>, which
 /// reads the format written here).
-/// One block is sent while the next is filled, so parsing and PostgreSQL run side by side. Disposing it
+/// One block is sent (on a pool thread) while the next is filled, so parsing, Npgsql and PostgreSQL run side by side. Disposing it
 /// without <see cref="CompleteAsync"/> cancels the COPY, so nothing of a bad file is stored.
 /// </summary>
 public sealed class RowBlockWriter : IAsyncDisposable
@@ -101,7 +101,12 @@ public sealed class RowBlockWriter : IAsyncDisposable
         await _send;
         (_filling, _sending) = (_sending, _filling);
         _filling.ResetWrittenCount();
-        _send = SendAsync(_sending.WrittenMemory, Rows - _blockRows + 1, _blockRows, cancellationToken);
+        var block = _sending.WrittenMemory;
+        var firstSeq = Rows - _blockRows + 1;
+        var rows = _blockRows;
+        // On a pool thread: Npgsql copies the block and writes the socket synchronously while it can, which would
+        // otherwise hold up the parser; this way the filling and the sending really run side by side.
+        _send = Task.Run(() => SendAsync(block, firstSeq, rows, cancellationToken), CancellationToken.None);
         _blockRows = 0;
     }
 
