@@ -10,6 +10,7 @@ using Batch.Api.Reports;
 using Batch.Api.Uploads;
 using Batch.Budgets;
 using Batch.Messages;
+using Batch.Telemetry;
 using Hangfire;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
@@ -38,7 +39,8 @@ public static class Extensions
             options.AddOperationTransformer(security);
             options.AddSchemaTransformer<MoneySchema>();
         });
-        services.AddBatchProbes();
+        builder.AddBatchTelemetry("batch-api");
+        services.AddSingleton<PendingRowsGauge>();
         // The server's name and version tell a caller nothing it needs.
         services.Configure<KestrelServerOptions>(kestrel => kestrel.AddServerHeader = false);
 
@@ -89,7 +91,8 @@ public static class Extensions
             }
         });
 
-        app.MapProbesApi();
+        app.MapBatchOperations();
+        app.Services.GetRequiredService<PendingRowsGauge>();
         app.MapHealthApi();
         app.MapJobsApi();
         app.MapApiKeysApi();

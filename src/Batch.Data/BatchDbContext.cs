@@ -19,6 +19,9 @@ public class BatchDbContext(DbContextOptions<BatchDbContext> options) : DbContex
     public DbSet<CostRollup> CostRollups => Set<CostRollup>();
     public DbSet<AccountMonthlySpend> AccountMonthlySpend => Set<AccountMonthlySpend>();
     public DbSet<AccountCapPause> AccountCapPauses => Set<AccountCapPause>();
+    public DbSet<ProjectSetting> ProjectSettings => Set<ProjectSetting>();
+    public DbSet<JobWebhookEvent> JobWebhookEvents => Set<JobWebhookEvent>();
+    public DbSet<JobCacheWarmup> JobCacheWarmups => Set<JobCacheWarmup>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
 
 namespace Batch.Messages;
 
@@ -9,15 +10,23 @@ namespace Batch.Messages;
 /// The thin Messages client: one attempt per call over the account's named HttpClient, every outcome
 /// classified and returned with its headers, nothing thrown for HTTP errors or broken connections.
 /// </summary>
-internal sealed class MessagesClient(IHttpClientFactory clients, TimeProvider time) : IMessagesClient
+internal sealed class MessagesClient(IHttpClientFactory clients, IOptionsMonitor<MessagesOptions> options, TimeProvider time) : IMessagesClient
 {
     private const string ModernVersion = "2026-10-21";
     private static readonly MediaTypeHeaderValue Json = new("application/json");
 
-    public Task<MessagesAttempt> SendAsync(MessagesAccount account, JsonObject body, CancellationToken cancellationToken) =>
-        PostAsync(account, "v1/messages", body, static (attempt, bytes) => ResponseParser.ParseMessage(bytes) is { } message
+    public Task<MessagesAttempt> SendAsync(MessagesAccount account, JsonObject body, CancellationToken cancellationToken)
+    {
+        // Long outputs stream: a plain answer says nothing until its last token, which proxies and idle timeouts cut short.
+        var streamAbove = options.CurrentValue.StreamAboveMaxTokens;
+        if (body["max_tokens"] is JsonValue maxTokens && maxTokens.TryGetValue<int>(out var tokens) && streamAbove > 0 && tokens > streamAbove)
+        {
+            body["stream"] = true;
+        }
+        return PostAsync(account, "v1/messages", body, static (attempt, bytes) => ResponseParser.ParseMessage(bytes) is { } message
             ? attempt with { Outcome = AttemptOutcome.Succeeded, Message = message }
             : null, cancellationToken);
+    }
 
     public Task<MessagesAttempt> CountTokensAsync(MessagesAccount account, JsonObject body, CancellationToken cancellationToken) =>
         PostAsync(account, "v1/messages/count_tokens", body, static (attempt, bytes) => ResponseParser.ParseInputTokens(bytes) is { } tokens
@@ -45,6 +54,11 @@ internal sealed class MessagesClient(IHttpClientFactory clients, TimeProvider ti
         try
         {
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            if (response.IsSuccessStatusCode && response.Content.Headers.ContentType?.MediaType == "text/event-stream")
+            {
+                return await StreamedMessages.ReadAsync(Read(response, [], TimeSpan.Zero, static (attempt, _) => attempt), response,
+                    options.CurrentValue.StreamIdleTimeout, started, cancellationToken);
+            }
             var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
             return Read(response, bytes, Stopwatch.GetElapsedTime(started), readSuccess);
         }

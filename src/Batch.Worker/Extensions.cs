@@ -1,6 +1,7 @@
 using Batch.Budgets;
 using Batch.Jobs;
 using Batch.Messages;
+using Batch.Telemetry;
 using Batch.Worker.Execution;
 using Hangfire;
 using Microsoft.Extensions.Configuration.Memory;
@@ -19,6 +20,8 @@ public static class Extensions
             InitialData = [new("Logging:LogLevel:System.Net.Http.HttpClient", nameof(LogLevel.Warning))],
         });
         services.Configure<WorkerOptions>(configuration.GetSection(WorkerOptions.SectionName));
+        builder.AddBatchTelemetry("batch-worker");
+        services.AddOperationsListener(configuration.GetValue($"{WorkerOptions.SectionName}:{nameof(WorkerOptions.MetricsPort)}", WorkerOptions.DefaultMetricsPort));
         builder.AddBatchMessages();
         builder.AddBatchBudgets();
 
@@ -28,12 +31,14 @@ public static class Extensions
         services.AddTransient<IRowChunkRunner, RowChunkRunner>();
         services.AddScoped<JobContextLoader>();
         services.AddSingleton<RowStore>();
+        services.AddSingleton<JobTransitions>();
         services.AddSingleton<ChunkActivityStore>();
         services.AddSingleton<CacheWarmth>();
         services.AddSingleton<FirstRowsCheck>();
         services.AddSingleton<SpendCapStore>();
         services.AddSingleton<SpendCapGate>();
         services.AddSingleton<SpendCapSweeper>();
+        services.AddSingleton<RowTelemetry>();
         services.AddSingleton<RowProcessor>();
         services.AddSingleton<ChunkExecution>();
         // Registered before the Hangfire servers so it stops after them and writes what their last requests brought back.

@@ -48,7 +48,7 @@ internal sealed partial class JobRunner(
             var index = chunk;
             jobs.Enqueue<IRowChunkRunner>(BatchQueues.Rows, runner => runner.RunChunkAsync(jobId, job.Name, index, CancellationToken.None));
         }
-        LogStarted(logger, jobId, pending, chunks, servers);
+        LogStarted(logger, jobId, job.Name, pending, chunks, servers);
     }
 
     private static string? CacheNote(JobContext job)
@@ -64,6 +64,6 @@ internal sealed partial class JobRunner(
               $"{job.Model} caches, so it is not cached: every row pays the full input price for it.";
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} running: {Pending} rows pending, {Chunks} chunks for {Servers} worker servers")]
-    private static partial void LogStarted(ILogger logger, Guid jobId, int pending, int chunks, int servers);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} '{JobName}' running: {Pending} rows pending, {Chunks} chunks for {Servers} worker servers")]
+    private static partial void LogStarted(ILogger logger, Guid jobId, string jobName, int pending, int chunks, int servers);
 }

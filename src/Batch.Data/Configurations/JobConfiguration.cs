@@ -21,6 +21,10 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         // Defaults, so the hand-written INSERTs of uploads and schedules need not name these columns.
         builder.Property(j => j.Notes).HasColumnType("text[]").HasDefaultValueSql("'{}'");
         builder.Property(j => j.FirstRowsChecked).HasDefaultValue(false);
+        builder.Property(j => j.WebhookAttempts).HasDefaultValue(0);
+        builder.Property(j => j.WebhookUrl).HasMaxLength(2048);
+        builder.Property(j => j.WebhookLastError).HasMaxLength(1000);
+        builder.Property(j => j.ScheduleFiringId).HasMaxLength(100);
 
         builder.OwnsOne(j => j.Counters, counters =>
         {
@@ -42,5 +46,8 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         builder.HasIndex(j => new { j.Project, j.CreatedAt });
         builder.HasIndex(j => j.Status);
         builder.HasIndex(j => new { j.Project, j.IdempotencyKey }).IsUnique().HasFilter("idempotency_key IS NOT NULL");
+        builder.HasIndex(j => j.ScheduleFiringId).IsUnique().HasFilter("schedule_firing_id IS NOT NULL");
+        // Retention looks for ended jobs by when they ended.
+        builder.HasIndex(j => j.FinishedAt).HasFilter("finished_at IS NOT NULL");
     }
 }
