@@ -118,7 +118,7 @@ internal sealed class RowProcessor(
 
             if (last.Outcome == AttemptOutcome.Succeeded)
             {
-                warmth.Answered(job.Id);
+                await warmth.AnsweredAsync(job, warmup);
             }
             warmup?.Dispose();
 
