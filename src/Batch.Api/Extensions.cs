@@ -9,6 +9,8 @@ using Batch.Api.OpenApi;
 using Batch.Api.Reports;
 using Batch.Api.Uploads;
 using Batch.Budgets;
+using Batch.Data.Retention;
+using Batch.Jobs;
 using Batch.Messages;
 using Batch.Telemetry;
 using Hangfire;
@@ -46,6 +48,8 @@ public static class Extensions
 
         services.AddScoped<ApiKeyValidator>();
         services.Configure<UploadOptions>(builder.Configuration.GetSection(UploadOptions.Section));
+        services.Configure<WebhookOptions>(builder.Configuration.GetSection(WebhookOptions.SectionName));
+        services.Configure<RetentionOptions>(builder.Configuration.GetSection(RetentionOptions.SectionName));
         services.AddScoped<JobUploader>();
         services.AddKeyedSingleton(JobUploader.DataSourceKey, (_, _) => new Npgsql.NpgsqlDataSourceBuilder(builder.Configuration.GetConnectionString("Batch"))
         {
@@ -101,6 +105,7 @@ public static class Extensions
         app.MapBudgetsApi();
         app.MapSchedulesApi();
         app.MapReportsApi();
+        app.MapProjectsApi();
 
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {

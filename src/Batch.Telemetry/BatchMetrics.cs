@@ -84,7 +84,7 @@ public sealed class BatchMetrics
     public void WebhookAttempt(string outcome) =>
         _webhookAttempts.Add(1, new KeyValuePair<string, object?>("batch.webhook.outcome", outcome));
 
-    public void RowsDeleted(long rows) => _retentionRows.Add(rows);
+    public void RowsDeleted(int rows) => _retentionRows.Add(rows);
 
     /// <summary>Registers the <c>batch.job.pending_rows</c> gauge: rows not yet recorded of each queued or running job.</summary>
     public void ObservePendingRows(Func<IEnumerable<Measurement<long>>> observe) =>

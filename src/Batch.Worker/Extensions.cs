@@ -3,6 +3,9 @@ using Batch.Jobs;
 using Batch.Messages;
 using Batch.Telemetry;
 using Batch.Worker.Execution;
+using Batch.Worker.Retention;
+using Batch.Worker.Webhooks;
+using Batch.Data.Retention;
 using Hangfire;
 using Microsoft.Extensions.Configuration.Memory;
 
@@ -45,6 +48,13 @@ public static class Extensions
         services.AddSingleton<ResultWriter>();
         services.AddHostedService(provider => provider.GetRequiredService<ResultWriter>());
         services.AddHostedService<StalledJobSweeper>();
+        services.Configure<WebhookOptions>(configuration.GetSection(WebhookOptions.SectionName));
+        services.AddWebhookHttpClient();
+        services.AddTransient<IWebhookSender, WebhookSender>();
+        services.AddSingleton<WebhookSweep>();
+        services.Configure<RetentionOptions>(configuration.GetSection(RetentionOptions.SectionName));
+        services.AddTransient<IRetentionRunner, RetentionRunner>();
+        services.AddHostedService<RetentionSchedule>();
 
         var serverName = $"{Environment.MachineName}:{Environment.ProcessId}";
         // Control work (starting jobs, probes) has threads of its own, so it never waits behind long-running chunks.
@@ -53,6 +63,8 @@ public static class Extensions
             options.ServerName = serverName + ":control";
             options.Queues = [BatchQueues.Control];
             options.WorkerCount = configuration.GetValue("Batch:Worker:ControlWorkers", 2);
+            // Webhook retries are scheduled jobs: this is how late one may start.
+            options.SchedulePollingInterval = configuration.GetValue("Batch:Worker:SchedulePollingInterval", TimeSpan.FromSeconds(15));
             options.ShutdownTimeout = TimeSpan.FromSeconds(30);
         });
         // Each chunk keeps many requests in flight with async I/O, so a handful of threads per process is enough.

@@ -58,6 +58,9 @@ public sealed class JobSpec
     /// </summary>
     public string? IdColumn { get; set; }
 
+    /// <summary>Gets a signed POST when the job ends or pauses; the project's default webhook when absent.</summary>
+    public string? WebhookUrl { get; set; }
+
     [JsonIgnore]
     public CacheTtl ParsedCacheTtl => CacheTtl == "1h" ? Data.Entities.CacheTtl.OneHour : Data.Entities.CacheTtl.FiveMinutes;
 
@@ -197,7 +200,7 @@ public sealed class JobSpec
     }
 
     private const string KnownFields =
-        "name, model, account, system, template, max_tokens, max_cost_usd, temperature, top_p, top_k, stop_sequences, metadata, cache_ttl, tools, tool_choice, priority, csv_delimiter, id_column";
+        "name, model, account, system, template, max_tokens, max_cost_usd, temperature, top_p, top_k, stop_sequences, metadata, cache_ttl, tools, tool_choice, priority, csv_delimiter, id_column, webhook_url";
 
     private static string FirstSentence(string message)
     {

@@ -8,10 +8,10 @@ namespace Batch.Worker.Execution;
 /// Restarts running jobs that nobody works on: when a worker dies, its chunk jobs stay invisible to Hangfire
 /// for a long while, but its leases expire in <see cref="WorkerOptions.LeaseDuration"/>. A job seen twice in
 /// a row with claimable rows and no live lease gets a new chunk; one with nothing left is completed. Each sweep also
-/// runs the <see cref="SpendCapSweeper"/>.
+/// runs the <see cref="SpendCapSweeper"/> and enqueues overdue webhooks.
 /// </summary>
 internal sealed partial class StalledJobSweeper(
-    RowStore store, SpendCapSweeper spendCaps, IBackgroundJobClient jobs, IOptions<WorkerOptions> options, ILogger<StalledJobSweeper> logger)
+    RowStore store, SpendCapSweeper spendCaps, Webhooks.WebhookSweep webhooks, IBackgroundJobClient jobs, IOptions<WorkerOptions> options, ILogger<StalledJobSweeper> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -41,6 +41,7 @@ internal sealed partial class StalledJobSweeper(
                 }
                 seenBefore = seen;
                 await spendCaps.SweepAsync(stoppingToken);
+                await webhooks.SweepAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
