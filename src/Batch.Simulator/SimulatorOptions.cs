@@ -89,6 +89,9 @@ public sealed class SimulatorOptions
     public double StallProbability { get; set; }
     public double MalformedJsonProbability { get; set; }
 
+    /// <summary>A stream (<c>stream: true</c> only) that ends cleanly halfway through its first block, without <c>message_stop</c>.</summary>
+    public double CutStreamProbability { get; set; }
+
     /// <summary>How long a stalled request waits before answering (unless the client gives up first).</summary>
     public double StallSeconds { get; set; } = 600;
 

@@ -17,6 +17,7 @@ internal sealed class SimulatorStats
     private long _concurrent;
     private long _peakConcurrent;
     private long _countTokens;
+    private long _streamed;
 
     public void RequestStarted()
     {
@@ -46,6 +47,9 @@ internal sealed class SimulatorStats
     public void CountTokensServed() => Interlocked.Increment(ref _countTokens);
 
     public void Fault(FaultKind kind) => Interlocked.Increment(ref _faults[(int)kind]);
+
+    /// <summary>A request answered with server-sent events.</summary>
+    public void Streamed() => Interlocked.Increment(ref _streamed);
 
     public void TokensUsed(in UsageTokens usage)
     {
@@ -91,7 +95,8 @@ internal sealed class SimulatorStats
                 Read(_faults, (int)FaultKind.ServerError),
                 Read(_faults, (int)FaultKind.DropConnection),
                 Read(_faults, (int)FaultKind.Stall),
-                Read(_faults, (int)FaultKind.MalformedJson)),
+                Read(_faults, (int)FaultKind.MalformedJson),
+                Read(_faults, (int)FaultKind.CutStream)),
             Volatile.Read(ref _concurrent),
             Volatile.Read(ref _peakConcurrent),
             prompts,
@@ -99,7 +104,8 @@ internal sealed class SimulatorStats
             prompts.Count == 0 ? 0 : prompts.Values.Max(p => p.Answered),
             rateLimits,
             spendUsd,
-            Volatile.Read(ref _countTokens));
+            Volatile.Read(ref _countTokens),
+            Volatile.Read(ref _streamed));
     }
 
     /// <summary>Clears everything but the in-flight count, which requests still running will decrement.</summary>
@@ -113,6 +119,7 @@ internal sealed class SimulatorStats
         Interlocked.Exchange(ref _cacheReads, 0);
         Interlocked.Exchange(ref _peakConcurrent, Volatile.Read(ref _concurrent));
         Interlocked.Exchange(ref _countTokens, 0);
+        Interlocked.Exchange(ref _streamed, 0);
     }
 
     private static long Read(long[] counters, int index) => Volatile.Read(ref counters[index]);

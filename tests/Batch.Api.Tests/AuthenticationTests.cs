@@ -127,7 +127,8 @@ public class AuthenticationTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         {
             using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(path, UriKind.Relative)) { Content = method is "GET" or "DELETE" ? null : JsonContent.Create(new { }) };
             using var answer = await anonymous.SendAsync(request);
-            var expected = path is "/healthz" or "/readyz" ? HttpStatusCode.OK : HttpStatusCode.Unauthorized;
+            // /metrics needs no key but a caller in Batch__Metrics__AllowedNetworks, loopback by default (OperationsTests).
+            var expected = path is "/healthz" or "/readyz" or "/metrics" ? HttpStatusCode.OK : HttpStatusCode.Unauthorized;
             Assert.True(expected == answer.StatusCode, $"{method} {path}: {(int)answer.StatusCode}");
         }
     }

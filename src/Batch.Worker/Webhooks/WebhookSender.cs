@@ -73,7 +73,7 @@ internal sealed partial class WebhookSender(
         {
             LogRetrying(logger, webhook.JobId, eventId, status, error, delay.TotalSeconds);
         }
-        jobs.Schedule<IWebhookSender>(sender => sender.DeliverAsync(eventId, description, CancellationToken.None), delay);
+        jobs.Schedule<IWebhookSender>(BatchQueues.Control, sender => sender.DeliverAsync(eventId, description, CancellationToken.None), delay);
     }
 
     /// <summary>The signature of <paramref name="body"/> sent at <paramref name="unixSeconds"/>: what a receiver recomputes.</summary>
