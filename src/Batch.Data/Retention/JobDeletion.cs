@@ -5,7 +5,8 @@ namespace Batch.Data.Retention;
 /// <summary>
 /// Deletes a job a few thousand rows per statement, each statement its own short transaction, then its blocks, then the job
 /// (its chunk reports, webhook events and cache warm-up go with it). Other jobs' result writes touch none of these rows,
-/// so they never wait on a deletion; one big DELETE would instead hold a million row locks and a long transaction.
+/// so they never wait on a deletion; one big DELETE would not make them wait either, but its one long transaction holds
+/// back vacuum for all of it, and nothing of it stays done when it is stopped.
 /// What the job spent stays in <c>cost_rollups</c> and <c>account_monthly_spend</c>, which no deletion touches.
 /// </summary>
 public static class JobDeletion
