@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Batch.Data;
+using Batch.Data.Entities;
 using Batch.Data.Rows;
 using Batch.Jobs;
 using Batch.Simulator;
@@ -12,8 +13,13 @@ using NpgsqlTypes;
 
 namespace Batch.Benchmarks;
 
-/// <summary>A template job for a benchmark: every row fills <see cref="UserTemplate"/> from its <c>id</c> and <c>text</c>.</summary>
-internal sealed record BenchmarkJob(string Name, string Model, string? SystemPrompt, string UserTemplate, int MaxTokens, int Rows, Func<int, string> Text);
+/// <summary>
+/// A template job for a benchmark: every row fills <see cref="UserTemplate"/> from its <c>id</c> and <c>text</c>; with an
+/// <see cref="OutputSchema"/>, every answer is validated against it.
+/// </summary>
+internal sealed record BenchmarkJob(
+    string Name, string Model, string? SystemPrompt, string UserTemplate, int MaxTokens, int Rows, Func<int, string> Text,
+    string? OutputSchema = null, OutputMode OutputMode = OutputMode.Auto);
 
 /// <summary>
 /// Real worker processes (<c>dotnet src/Batch.Worker/bin/Release/net10.0/Batch.Worker.dll</c>) against a simulator, and
@@ -54,6 +60,15 @@ internal sealed class WorkerProcesses : IAsyncDisposable
         }
     }
 
+    /// <summary>A simulator with no rate limits and no latency, answering in 5 to 20 tokens: what the worker's throughput is measured against.</summary>
+    public static Task<SimulatorServer> StartUnlimitedSimulatorAsync(CancellationToken cancellationToken) =>
+        SimulatorServer.StartAsync(o =>
+        {
+            (o.Rpm, o.InputTpm, o.OutputTpm, o.CountTokensRpm) = (0, 0, 0, 0);
+            o.SpeedFactor = 0;
+            (o.OutputTokensMin, o.OutputTokensMax) = (5, 20);
+        }, cancellationToken);
+
     /// <summary>Inserts the job (queued, on the default account, which a started worker has written) and its rows, in blocks as an upload does.</summary>
     public static async Task<Guid> InsertJobAsync(NpgsqlDataSource dataSource, BenchmarkJob spec, CancellationToken cancellationToken)
     {
@@ -61,9 +76,11 @@ internal sealed class WorkerProcesses : IAsyncDisposable
         await using (var job = dataSource.CreateCommand("""
             INSERT INTO batch.jobs (id, project, name, status, account_id, model, system_prompt, user_template, max_tokens, default_params,
                 cache_ttl, priority, row_format, columns, row_count, succeeded_rows, failed_rows, canceled_rows, input_tokens,
-                cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, output_tokens, cost_usd, created_at, updated_at)
+                cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, output_tokens, cost_usd, created_at, updated_at,
+                output_schema, output_mode)
             SELECT $1, 'bench', $2, 0, id, $3, $4, $5, $6, '{}',
-                0, 0, 0, ARRAY['id','text'], $7, 0, 0, 0, 0, 0, 0, 0, 0, 0, now(), now()
+                0, 0, 0, ARRAY['id','text'], $7, 0, 0, 0, 0, 0, 0, 0, 0, 0, now(), now(),
+                $8, $9
             FROM batch.provider_accounts WHERE name = 'default'
             """))
         {
@@ -74,6 +91,8 @@ internal sealed class WorkerProcesses : IAsyncDisposable
             job.Parameters.Add(new() { Value = spec.UserTemplate });
             job.Parameters.Add(new() { Value = spec.MaxTokens });
             job.Parameters.Add(new() { Value = spec.Rows });
+            job.Parameters.Add(new() { Value = (object?)spec.OutputSchema ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Json });
+            job.Parameters.Add(new() { Value = (short)spec.OutputMode });
             if (await job.ExecuteNonQueryAsync(cancellationToken) != 1)
             {
                 throw new InvalidOperationException("No default account: start a worker first.");

@@ -31,12 +31,7 @@ public sealed partial class WorkerThroughputBenchmark : IBenchmark
         var server = Environment.GetEnvironmentVariable("ConnectionStrings__Batch")
             ?? throw new InvalidOperationException("Set ConnectionStrings__Batch (./batch bench does).");
 
-        await using var simulator = await SimulatorServer.StartAsync(o =>
-        {
-            (o.Rpm, o.InputTpm, o.OutputTpm, o.CountTokensRpm) = (0, 0, 0, 0);
-            o.SpeedFactor = 0;
-            (o.OutputTokensMin, o.OutputTokensMax) = (5, 20);
-        }, cancellationToken);
+        await using var simulator = await WorkerProcesses.StartUnlimitedSimulatorAsync(cancellationToken);
 
         var tps = await PgBenchAsync(server, pgbenchSeconds, cancellationToken);
         Console.WriteLine($"pgbench -N, 8 clients, {pgbenchSeconds} s: {tps:N0} TPS");

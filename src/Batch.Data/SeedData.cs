@@ -25,13 +25,16 @@ internal static class SeedData
 
     public static ModelSetting[] ModelSettings { get; } =
     [
-        Setting("claude-opus-4-5", "opus-4.5+", 4096),
-        Setting("claude-opus-4-6", "opus-4.5+", 4096),
+        Setting("claude-opus-4-5", "opus-4.5+", 4096, structuredOutputs: true),
+        Setting("claude-opus-4-6", "opus-4.5+", 4096, structuredOutputs: true),
         Setting("claude-opus-4-7", "opus-4.5+", 4096),
         Setting("claude-opus-4-1", "opus-4.1", 1024),
+        // Sonnet 4.0 has no structured outputs; 4.5 and 4.6 share its class and cache minimum but do.
         Setting("claude-sonnet-4", "sonnet-4", 1024),
+        Setting("claude-sonnet-4-5", "sonnet-4", 1024, structuredOutputs: true),
+        Setting("claude-sonnet-4-6", "sonnet-4", 1024, structuredOutputs: true),
         Setting("claude-sonnet-5", "sonnet-5", 2048),
-        Setting("claude-haiku-4-5", "haiku-4.5", 4096),
+        Setting("claude-haiku-4-5", "haiku-4.5", 4096, structuredOutputs: true),
         Setting("claude-3-5-haiku", "haiku-3", 2048, cacheReadsCount: true),
         Setting("claude-3-haiku", "haiku-3", 2048, cacheReadsCount: true),
     ];
@@ -48,11 +51,12 @@ internal static class SeedData
         OutputPerMTok = output,
     };
 
-    private static ModelSetting Setting(string prefix, string modelClass, int minCacheable, bool cacheReadsCount = false) => new()
+    private static ModelSetting Setting(string prefix, string modelClass, int minCacheable, bool cacheReadsCount = false, bool structuredOutputs = false) => new()
     {
         ModelPrefix = prefix,
         ModelClass = modelClass,
         MinCacheableTokens = minCacheable,
         CacheReadsCountTowardInputTpm = cacheReadsCount,
+        StructuredOutputs = structuredOutputs,
     };
 }

@@ -1,5 +1,13 @@
 namespace Batch.Simulator;
 
+/// <summary>What is wrong with a well-delivered answer, if anything.</summary>
+internal enum AnswerFlaw
+{
+    None,
+    Refusal,
+    ViolatesSchema,
+}
+
 internal enum FaultKind
 {
     Overloaded,
@@ -19,6 +27,7 @@ internal enum FaultKind
 internal sealed class FaultInjector(SimulatorOptions options)
 {
     private long _sequence;
+    private long _answers;
 
     public FaultKind? Draw()
     {
@@ -38,5 +47,26 @@ internal sealed class FaultInjector(SimulatorOptions options)
             : null;
     }
 
-    public void Reset() => Interlocked.Exchange(ref _sequence, 0);
+    /// <summary>
+    /// Whether this answer is a refusal or breaks the schema. A sequence of its own, so switching these on does not move
+    /// the fault draws of a seeded run.
+    /// </summary>
+    public AnswerFlaw DrawFlaw()
+    {
+        var o = options;
+        if (o.RefusalProbability <= 0 && o.SchemaViolationProbability <= 0)
+        {
+            return AnswerFlaw.None;
+        }
+        var random = DeterministicRandom.Create((ulong)o.Seed ^ 0xA5A5A5A5UL, (ulong)Interlocked.Increment(ref _answers));
+        return random.NextDouble() < o.RefusalProbability ? AnswerFlaw.Refusal
+            : random.NextDouble() < o.SchemaViolationProbability ? AnswerFlaw.ViolatesSchema
+            : AnswerFlaw.None;
+    }
+
+    public void Reset()
+    {
+        Interlocked.Exchange(ref _sequence, 0);
+        Interlocked.Exchange(ref _answers, 0);
+    }
 }

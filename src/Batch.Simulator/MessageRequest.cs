@@ -15,6 +15,9 @@ internal sealed class MessageRequest
     /// <summary>The tool the model must call (forced <c>tool_choice</c>), or null to answer with text.</summary>
     public ToolDefinition? ForcedTool { get; init; }
 
+    /// <summary>The schema of <c>output_config.format</c> (structured outputs): the answer is JSON text that fits it.</summary>
+    public JsonElement? OutputSchema { get; init; }
+
     /// <summary>Total input tokens by <see cref="ApproximateTokenizer"/>.</summary>
     public int InputTokens { get; init; }
 

@@ -60,7 +60,7 @@ internal static class MessagesEndpoint
             }, pending);
         }
 
-        var answer = ResponseGenerator.Generate(request, options);
+        var answer = ResponseGenerator.Generate(request, options, state.Faults.DrawFlaw());
         var usage = new UsageTokens(plan.UncachedInputTokens, plan.Write5mTokens, plan.Write1hTokens, plan.ReadTokens, answer.OutputTokens);
         var message = new MessageResponse(
             Ids.Message(), "message", "assistant", request.Model, answer.Content, answer.StopReason, answer.StopSequence, ToUsage(usage));

@@ -16,10 +16,10 @@ internal static partial class RequestValidator
 
     private static readonly FrozenSet<string> MessagesFields = FrozenSet.Create(StringComparer.Ordinal,
         "model", "max_tokens", "messages", "system", "temperature", "top_p", "top_k", "stop_sequences",
-        "metadata", "tools", "tool_choice", "thinking", "stream", "service_tier", "cache_control");
+        "metadata", "tools", "tool_choice", "thinking", "stream", "service_tier", "cache_control", "output_config");
 
     private static readonly FrozenSet<string> CountTokensFields = FrozenSet.Create(StringComparer.Ordinal,
-        "model", "messages", "system", "tools", "tool_choice", "thinking", "cache_control");
+        "model", "messages", "system", "tools", "tool_choice", "thinking", "cache_control", "output_config");
 
     private static readonly FrozenSet<string> SamplingFields = FrozenSet.Create(StringComparer.Ordinal, "temperature", "top_p", "top_k");
 
@@ -85,6 +85,7 @@ internal static partial class RequestValidator
         using var prefix = new PromptPrefixBuilder(model);
         var breakpoints = 0;
         var tools = Tools(root, prefix, ref breakpoints);
+        var outputSchema = OutputConfig(root, prefix);
         System(root, prefix, ref breakpoints);
         var lastUserText = Messages(messages, prefix, ref breakpoints);
         if (root.TryGetProperty("cache_control", out var automatic))
@@ -107,6 +108,7 @@ internal static partial class RequestValidator
             StopSequences = stopSequences,
             Tools = tools,
             ForcedTool = forcedTool,
+            OutputSchema = outputSchema,
             InputTokens = prefix.Tokens,
             Breakpoints = [.. prefix.Breakpoints],
             ContentSeed = (ulong)hash ^ (ulong)(hash >> 64),

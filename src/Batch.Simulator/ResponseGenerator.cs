@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Batch.Simulator;
 
@@ -20,12 +22,29 @@ internal static class ResponseGenerator
         "green", "river", "stone", "light", "paper", "signal", "orbit", "harbor", "meadow", "lantern",
     ];
 
-    public static GeneratedAnswer Generate(MessageRequest request, SimulatorOptions options)
+    private const string RefusalText = "I can't help with that request.";
+
+    public static GeneratedAnswer Generate(MessageRequest request, SimulatorOptions options, AnswerFlaw flaw = AnswerFlaw.None)
     {
         var random = DeterministicRandom.Create(request.ContentSeed, (ulong)options.Seed);
+        if (flaw == AnswerFlaw.Refusal)
+        {
+            return Text(RefusalText, "refusal", null, ApproximateTokenizer.CountChars(RefusalText.Length));
+        }
+        if (request.OutputSchema is { } schema)
+        {
+            // Structured outputs: one text block of JSON that fits the schema, cut off like any text at max_tokens.
+            var answer = ToolInputGenerator.Generate(schema, ref random);
+            var json = (flaw == AnswerFlaw.ViolatesSchema ? Violate(answer) : answer).ToJsonString();
+            var limit = request.MaxTokens * ApproximateTokenizer.CharsPerToken;
+            return json.Length > limit
+                ? Text(json[..limit], "max_tokens", null, request.MaxTokens)
+                : Text(json, "end_turn", null, ApproximateTokenizer.CountChars(json.Length));
+        }
         if (request.ForcedTool is { } tool)
         {
-            var input = ToolInputGenerator.Generate(tool.InputSchema, ref random);
+            var generated = ToolInputGenerator.Generate(tool.InputSchema, ref random);
+            var input = flaw == AnswerFlaw.ViolatesSchema ? Violate(generated) : generated;
             var json = input.ToJsonString();
             var tokens = ApproximateTokenizer.CountChars(tool.Name.Length + json.Length);
             return tokens > request.MaxTokens
@@ -46,6 +65,21 @@ internal static class ResponseGenerator
         return naturalChars > limitChars
             ? Text(text[..limitChars], "max_tokens", null, request.MaxTokens)
             : Text(text, "end_turn", null, naturalTokens);
+    }
+
+    /// <summary>An object that breaks its schema: the first property gets a value of another type, or an empty object an undeclared one.</summary>
+    private static JsonObject Violate(JsonObject answer)
+    {
+        if (answer.Count == 0)
+        {
+            answer["unexpected"] = true;
+            return answer;
+        }
+        var (name, value) = answer.First();
+        answer[name] = value is JsonValue text && text.GetValueKind() == JsonValueKind.String
+            ? JsonValue.Create(12345)
+            : JsonValue.Create("not what the schema asks for");
+        return answer;
     }
 
     private static GeneratedAnswer Text(string text, string stopReason, string? stopSequence, int outputTokens) =>

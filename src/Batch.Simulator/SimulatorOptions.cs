@@ -91,6 +91,14 @@ public sealed class SimulatorOptions
 
     /// <summary>A stream (<c>stream: true</c> only) that ends cleanly halfway through its first block, without <c>message_stop</c>.</summary>
     public double CutStreamProbability { get; set; }
+    /// <summary>
+    /// Share of answers to a json_schema or forced-tool request whose object does not fit the schema (its first
+    /// property gets a value of another type), drawn per request, so asking again may get a fitting one.
+    /// </summary>
+    public double SchemaViolationProbability { get; set; }
+
+    /// <summary>Share of answers that are refusals: <c>stop_reason: "refusal"</c> and a short text, drawn per request.</summary>
+    public double RefusalProbability { get; set; }
 
     /// <summary>How long a stalled request waits before answering (unless the client gives up first).</summary>
     public double StallSeconds { get; set; } = 600;

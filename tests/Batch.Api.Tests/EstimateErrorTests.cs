@@ -33,8 +33,24 @@ public class EstimateErrorTests(SmallLimitsApiFixture fixture) : IClassFixture<S
     [InlineData("""{"model": "claude-haiku-4-5", "max_tokens": 16}""")]
     [InlineData("""{"model": "claude-haiku-4-5", "template": "Summarise: {{text}}", "max_tokens": 16, "account": "nobody"}""")]
     [InlineData("""not json""")]
+    [InlineData("""{"model": "claude-haiku-4-5", "template": "Summarise: {{text}}", "max_tokens": 16, "output_schema": {"type": "array"}}""")]
+    [InlineData("""{"model": "claude-haiku-4-5", "template": "Summarise: {{text}}", "max_tokens": 16, "output_mode": "json_schema", "output_schema": {"type": "object", "properties": {"n": {"type": "integer", "minimum": 1}}, "additionalProperties": false}}""")]
+    [InlineData("""{"model": "claude-haiku-4-5", "template": "Summarise: {{text}}", "max_tokens": 16, "schema_retries": 1}""")]
     public async Task A_bad_spec_gets_the_uploads_errors(string spec) =>
         await AssertSameAnswersAsync(spec, Encoding.UTF8.GetBytes(Uploads.Csv(3)), "rows.csv", "text/csv");
+
+    [Fact]
+    public async Task A_params_line_that_shapes_the_answer_against_the_specs_schema_gets_the_uploads_errors()
+    {
+        var status = await AssertSameAnswersAsync(
+            """{"max_tokens": 16, "output_schema": {"type": "object", "properties": {"a": {"type": "string"}}}}""",
+            Encoding.UTF8.GetBytes("""
+                {"custom_id": "r1", "params": {"model": "claude-haiku-4-5", "messages": [{"role": "user", "content": "Hi"}], "tool_choice": {"type": "auto"}}}
+
+                """),
+            "rows.jsonl", "application/jsonl");
+        Assert.Equal(422, status);
+    }
 
     [Fact]
     public async Task A_file_over_the_limit_gets_the_uploads_413() =>

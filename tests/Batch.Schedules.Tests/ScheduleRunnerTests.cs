@@ -13,7 +13,8 @@ public class ScheduleRunnerTests(SchedulesFixture fixture) : IClassFixture<Sched
 {
     private const string SourceSpec = """
         {"name": "Source", "model": "claude-haiku-4-5", "system": "You summarise.", "template": "Summarise: {{text}}",
-         "max_tokens": 16, "temperature": 0.5, "cache_ttl": "1h", "priority": 5, "max_cost_usd": 12.5}
+         "max_tokens": 16, "temperature": 0.5, "cache_ttl": "1h", "priority": 5, "max_cost_usd": 12.5,
+         "output_schema": {"type": "object", "properties": {"summary": {"type": "string"}}}, "output_mode": "tool", "schema_retries": 2}
         """;
 
     private static readonly DateTimeOffset SixAm = new(2026, 11, 24, 6, 0, 3, TimeSpan.Zero);
@@ -31,7 +32,7 @@ public class ScheduleRunnerTests(SchedulesFixture fixture) : IClassFixture<Sched
         await Batch.Api.Tests.Uploads.ExpandRowsAsync(fixture.Database, source);
         // The source has run: the copy must take its inputs and none of its outcomes.
         await SqlAsync($"""
-            UPDATE batch.job_rows SET status = 2, attempts = 2, output_text = 'done', output_content = '[]', input_tokens = 10, output_tokens = 3,
+            UPDATE batch.job_rows SET status = 2, attempts = 2, output_text = 'done', output_content = '[]', output_parsed = json_build_object('summary', 'done'), input_tokens = 10, output_tokens = 3,
                 cost_usd = 0.001, request_id = 'req', completed_at = now() WHERE job_id = '{source}';
             UPDATE batch.jobs SET status = 3, succeeded_rows = {rows}, input_tokens = 400, output_tokens = 120, cost_usd = 0.04,
                 cache_note = 'a note', started_at = now(), finished_at = now() WHERE id = '{source}';
@@ -51,6 +52,7 @@ public class ScheduleRunnerTests(SchedulesFixture fixture) : IClassFixture<Sched
             (copy.Project, copy.AccountId, copy.Model, copy.SystemPrompt, copy.UserTemplate, copy.MaxTokens, copy.DefaultParams,
              copy.CacheTtl, copy.Priority, copy.RowFormat, string.Join(',', copy.Columns), copy.RowCount));
         Assert.Equal((CacheTtl.OneHour, 5, 12.5m), (copy.CacheTtl, copy.Priority, copy.MaxCostUsd));
+        Assert.Equal((original.OutputSchema, OutputMode.Tool, 2), (copy.OutputSchema, copy.OutputMode, copy.SchemaRetries));
         Assert.Equal((JobStatus.Queued, null, null, null, null), (copy.Status, copy.StatusReason, copy.CacheNote, copy.StartedAt, copy.FinishedAt));
         Assert.Equivalent(new JobCounters(), copy.Counters);
         Assert.Equal((SixAm, SixAm), (copy.CreatedAt, copy.UpdatedAt));
@@ -60,8 +62,8 @@ public class ScheduleRunnerTests(SchedulesFixture fixture) : IClassFixture<Sched
         Assert.Equal(rows, copiedRows.Count);
         Assert.Equal(originalRows.Select(r => (r.Seq, r.CustomId, r.Input)), copiedRows.Select(r => (r.Seq, r.CustomId, r.Input)));
         Assert.All(copiedRows, r => Assert.Equal(
-            (RowStatus.Pending, (short)0, null, null, 0, 0, null, null),
-            (r.Status, r.Attempts, r.OutputText, r.OutputContent, r.InputTokens, r.OutputTokens, r.CostUsd, r.CompletedAt)));
+            (RowStatus.Pending, (short)0, null, null, null, 0, 0, null, null),
+            (r.Status, r.Attempts, r.OutputText, r.OutputContent, r.OutputParsed, r.InputTokens, r.OutputTokens, r.CostUsd, r.CompletedAt)));
 
         var schedule = await db.JobSchedules.AsNoTracking().SingleAsync(s => s.Id == scheduleId);
         Assert.Equal((SixAm, copy.Id), (schedule.LastRunAt, schedule.LastJobId));

@@ -18,6 +18,15 @@ internal static class ApiExamples
          "template": "Review {{id}} ({{stars}} stars): {{review}}", "max_tokens": 32, "cache_ttl": "5m", "temperature": 0}
         ```
 
+        With `output_schema` (JSON Schema, an object at the top) every answer is validated and CSV results get a column per
+        property; `output_mode` is `auto` (default: structured outputs where the model supports them, else a forced tool),
+        `json_schema` or `tool`; `schema_retries` (default 1) asks again when an answer does not match:
+        ```json
+        {"model": "claude-sonnet-4-5", "template": "Review: {{review}}", "max_tokens": 200,
+         "output_schema": {"type": "object", "properties": {"sentiment": {"type": "string", "enum": ["positive", "neutral", "negative"]},
+           "reason": {"type": "string"}}, "required": ["sentiment", "reason"], "additionalProperties": false}}
+        ```
+
         CSV (header required). The custom_ids come from the column the spec's `id_column` names, else a `custom_id` column, else an
         `id` column, else they are numbered `row-000001`, ... (`"id_column": ""` numbers them whatever the columns):
         ```csv
@@ -77,9 +86,11 @@ internal static class ApiExamples
          "batch": {"request_id": "req_...", "latency_ms": 95, "attempts": 1, "error_type": "invalid_request_error", "cost_usd": null}}
         {"custom_id": "r003", "result": {"type": "canceled"}, "batch": {"request_id": null, "latency_ms": null, "attempts": null, "error_type": null, "cost_usd": null}}
         ```
-        `result` is exactly Anthropic's; `batch` holds Batch's own fields. CSV: `custom_id` (unless an input column holds the ids), the
-        input columns, then output_text, stop_reason, input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,
-        output_tokens, cost_usd, request_id, latency_ms, attempts, error_type, error. Cells starting with = + - @ tab or CR get a leading '.
+        `result` is exactly Anthropic's; `batch` holds Batch's own fields. A job with an output schema adds `"parsed"` beside `result`
+        on succeeded lines: `{"custom_id": "r001", "result": {"type": "succeeded", ...}, "batch": {...}, "parsed": {"sentiment": "negative", "reason": "..."}}`.
+        CSV: `custom_id` (unless an input column holds the ids), the input columns, the output schema's properties (if any), then
+        output_text, stop_reason, input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, output_tokens, cost_usd,
+        request_id, latency_ms, attempts, error_type, error. Cells starting with = + - @ tab or CR get a leading '.
         `?bom=true` starts the CSV with a UTF-8 byte order mark, which Excel needs to read UTF-8.
         """;
 

@@ -9,9 +9,9 @@ using Npgsql;
 namespace Batch.Api.ResultFiles;
 
 /// <summary>
-/// Writes results as CSV a spreadsheet opens at once: the input columns, then the output, its usage and cost, and how the
-/// request went. A cell that begins with <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, tab or CR would run as a formula, so it
-/// gets a leading <c>'</c> (CsvHelper's injection escaping).
+/// Writes results as CSV a spreadsheet opens at once: the input columns, the schema's properties (jobs with an output
+/// schema), then the output, its usage and cost, and how the request went. A cell that begins with <c>=</c>, <c>+</c>,
+/// <c>-</c>, <c>@</c>, tab or CR would run as a formula, so it gets a leading <c>'</c> (CsvHelper's injection escaping).
 /// </summary>
 public static class CsvResultsWriter
 {
@@ -34,7 +34,8 @@ public static class CsvResultsWriter
 
     /// <param name="byteOrderMark">Start with a UTF-8 BOM, which Excel needs to read UTF-8 and most other tools show as junk.</param>
     public static async Task WriteAsync(
-        NpgsqlDataReader rows, IReadOnlyList<string> inputColumns, string? idColumn, bool byteOrderMark, Stream output, CancellationToken cancellationToken)
+        NpgsqlDataReader rows, IReadOnlyList<string> inputColumns, string? idColumn, SchemaColumns schemaColumns, bool byteOrderMark, Stream output,
+        CancellationToken cancellationToken)
     {
         await using var text = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: byteOrderMark), bufferSize: 64 * 1024, leaveOpen: true);
         await using var csv = new CsvWriter(text, Configuration, leaveOpen: true);
@@ -44,7 +45,7 @@ public static class CsvResultsWriter
         {
             csv.WriteField("custom_id");
         }
-        foreach (var column in inputColumns.Concat(OutputColumns))
+        foreach (var column in inputColumns.Concat(schemaColumns.Names).Concat(OutputColumns))
         {
             csv.WriteField(column);
         }
@@ -59,6 +60,10 @@ public static class CsvResultsWriter
             for (var i = 0; i < inputColumns.Count; i++)
             {
                 csv.WriteField(rows.NullableString(ResultRows.FirstInputColumn + i) ?? "");
+            }
+            foreach (var cell in schemaColumns.Cells(rows.NullableString(ResultRows.OutputParsed)))
+            {
+                csv.WriteField(cell);
             }
             var status = (RowStatus)rows.GetInt16(ResultRows.Status);
             csv.WriteField(rows.NullableString(ResultRows.OutputText) ?? "");

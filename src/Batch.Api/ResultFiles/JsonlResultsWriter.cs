@@ -12,7 +12,8 @@ namespace Batch.Api.ResultFiles;
 /// Writes results as JSONL in the Message Batches API's result line shape, one row at a time straight into the
 /// response pipe: <c>{"custom_id", "result": {"type": "succeeded", "message": {...}}}</c>, <c>errored</c> with the
 /// error, or <c>canceled</c> (and <c>pending</c> for unfinished rows when asked for). Batch's own endpoint adds a sibling
-/// <c>"batch": {request_id, latency_ms, attempts, error_type, cost_usd}</c>; <c>result</c> stays exactly Anthropic's.
+/// <c>"batch": {request_id, latency_ms, attempts, error_type, cost_usd}</c>, and <c>"parsed"</c> (the answer's object) on
+/// rows of a schema job whose answer matched; <c>result</c> stays exactly Anthropic's.
 /// </summary>
 public static class JsonlResultsWriter
 {
@@ -38,6 +39,7 @@ public static class JsonlResultsWriter
     private static readonly JsonEncodedText Ephemeral5mName = JsonEncodedText.Encode("ephemeral_5m_input_tokens");
     private static readonly JsonEncodedText Ephemeral1hName = JsonEncodedText.Encode("ephemeral_1h_input_tokens");
     private static readonly JsonEncodedText ErrorName = JsonEncodedText.Encode("error");
+    private static readonly JsonEncodedText ParsedName = JsonEncodedText.Encode("parsed");
     private static readonly JsonEncodedText Succeeded = JsonEncodedText.Encode("succeeded");
     private static readonly JsonEncodedText Errored = JsonEncodedText.Encode("errored");
     private static readonly JsonEncodedText Canceled = JsonEncodedText.Encode("canceled");
@@ -113,6 +115,12 @@ public static class JsonlResultsWriter
         if (batchFields)
         {
             WriteBatchFields(json, row);
+            // Batch's own addition beside Anthropic's result: the answer's object, once it matched the job's schema.
+            if (row.NullableString(ResultRows.OutputParsed) is { } parsed)
+            {
+                json.WritePropertyName(ParsedName);
+                json.WriteRawValue(parsed, skipInputValidation: true);
+            }
         }
         json.WriteEndObject();
     }

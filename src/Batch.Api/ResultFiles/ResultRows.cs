@@ -30,7 +30,8 @@ public static class ResultRows
     public const int RequestId = 16;
     public const int LatencyMs = 17;
     public const int Attempts = 18;
-    public const int FirstInputColumn = 19;
+    public const int OutputParsed = 19;
+    public const int FirstInputColumn = 20;
 
     public static async Task<NpgsqlDataReader> OpenAsync(NpgsqlConnection connection, Guid jobId, IReadOnlyList<string> inputColumns, bool includePending, CancellationToken cancellationToken)
     {
@@ -39,18 +40,18 @@ public static class ResultRows
             ? $"""
                 (SELECT seq, custom_id, status, output_content, output_text, stop_reason, stop_sequence, input_tokens, cache_write5m_tokens,
                         cache_write1h_tokens, cache_read_tokens, output_tokens, message_id, response_model, error_type, error_message, cost_usd,
-                        request_id, latency_ms, attempts, input
+                        request_id, latency_ms, attempts, output_parsed, input
                  FROM batch.job_rows WHERE job_id = @job_id
                  UNION ALL
                  SELECT seq, custom_id, {(short)RowStatus.Pending}::smallint, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL,
-                        NULL, NULL, 0::smallint, input
+                        NULL, NULL, 0::smallint, NULL, input
                  FROM ({JobInputBlocks.ExpandedRowsSql} WHERE b.job_id = @job_id) uploaded) r
                 """
             : $"batch.job_rows WHERE job_id = @job_id AND status IN ({(short)RowStatus.Succeeded}, {(short)RowStatus.Failed}, {(short)RowStatus.Canceled})";
         var command = new NpgsqlCommand($"""
             SELECT custom_id, status, output_content::text, output_text, stop_reason, stop_sequence,
                    input_tokens, cache_write5m_tokens, cache_write1h_tokens, cache_read_tokens, output_tokens,
-                   message_id, response_model, error_type, error_message, cost_usd, request_id, latency_ms, attempts{inputs}
+                   message_id, response_model, error_type, error_message, cost_usd, request_id, latency_ms, attempts, output_parsed::text{inputs}
             FROM {rows}
             ORDER BY seq
             """, connection)

@@ -34,7 +34,8 @@ public sealed class ResultsDownload(Job job, ResultsFormat format, string conten
         }.ToString();
         if (format == ResultsFormat.Csv)
         {
-            await CsvResultsWriter.WriteAsync(rows, inputColumns, job.IdColumn, byteOrderMark, response.Body, cancellationToken);
+            await CsvResultsWriter.WriteAsync(
+                rows, inputColumns, job.IdColumn, SchemaColumns.Of(job.OutputSchema), byteOrderMark, response.Body, cancellationToken);
         }
         else
         {

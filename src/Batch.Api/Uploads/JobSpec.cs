@@ -61,6 +61,22 @@ public sealed class JobSpec
     /// <summary>Gets a signed POST when the job ends or pauses; the project's default webhook when absent.</summary>
     public string? WebhookUrl { get; set; }
 
+    /// <summary>A JSON Schema whose top level is an object: every answer must match it, and CSV results get a column per property.</summary>
+    public JsonElement? OutputSchema { get; set; }
+
+    /// <summary><c>auto</c> (default), <c>json_schema</c> or <c>tool</c>: how the schema is asked for.</summary>
+    public string? OutputMode { get; set; }
+
+    /// <summary>How many more times a row is sent when its answer does not match the schema; 1 by default.</summary>
+    public int? SchemaRetries { get; set; }
+
+    [JsonIgnore]
+    public bool HasOutputSchema => OutputSchema is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined };
+
+    /// <summary>The mode the job stores, known once <see cref="Validate"/> has checked the schema.</summary>
+    [JsonIgnore]
+    public Data.Entities.OutputMode ParsedOutputMode { get; private set; }
+
     [JsonIgnore]
     public CacheTtl ParsedCacheTtl => CacheTtl == "1h" ? Data.Entities.CacheTtl.OneHour : Data.Entities.CacheTtl.FiveMinutes;
 
@@ -152,6 +168,7 @@ public sealed class JobSpec
         {
             errors.ForField(Template?.Contains("{{}}", StringComparison.Ordinal) == true ? "spec.template" : "spec.system", "A placeholder '{{}}' names no column.");
         }
+        ParsedOutputMode = OutputSchemaRules.Check(this, errors);
     }
 
     /// <summary>The Messages parameters every row inherits, other than those the job keeps in columns of its own.</summary>
@@ -200,7 +217,8 @@ public sealed class JobSpec
     }
 
     private const string KnownFields =
-        "name, model, account, system, template, max_tokens, max_cost_usd, temperature, top_p, top_k, stop_sequences, metadata, cache_ttl, tools, tool_choice, priority, csv_delimiter, id_column, webhook_url";
+        "name, model, account, system, template, max_tokens, max_cost_usd, temperature, top_p, top_k, stop_sequences, metadata, cache_ttl, tools, tool_choice, " +
+        "priority, csv_delimiter, id_column, output_schema, output_mode, schema_retries, webhook_url";
 
     private static string FirstSentence(string message)
     {

@@ -174,6 +174,9 @@ public sealed partial class JobUploader(
             CacheTtl = spec.ParsedCacheTtl,
             Priority = spec.Priority ?? 0,
             RowFormat = file.Format == UploadFormat.Csv ? RowFormat.CsvTemplate : RowFormat.JsonlTemplate,
+            OutputSchema = spec.HasOutputSchema ? spec.OutputSchema!.Value.GetRawText() : null,
+            OutputMode = spec.ParsedOutputMode,
+            SchemaRetries = spec.SchemaRetries ?? 1,
             IdempotencyKey = idempotencyKey,
             WebhookUrl = spec.WebhookUrl,
             CreatedByKeyId = caller.KeyId,
@@ -359,11 +362,11 @@ public sealed partial class JobUploader(
     {
         await using var command = new NpgsqlCommand("""
             INSERT INTO batch.jobs (id, project, name, status, account_id, model, system_prompt, user_template, max_tokens, max_cost_usd, default_params,
-                cache_ttl, priority, row_format, columns, idempotency_key, webhook_url, created_by_key_id, row_count,
+                cache_ttl, priority, row_format, columns, output_schema, output_mode, schema_retries, idempotency_key, webhook_url, created_by_key_id, row_count,
                 succeeded_rows, failed_rows, canceled_rows, input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,
                 output_tokens, cost_usd, created_at, updated_at)
             VALUES (@id, @project, @name, @status, @account_id, @model, @system_prompt, @user_template, @max_tokens, @max_cost_usd, @default_params,
-                @cache_ttl, @priority, @row_format, @columns, @idempotency_key, @webhook_url, @created_by_key_id, 0,
+                @cache_ttl, @priority, @row_format, @columns, @output_schema, @output_mode, @schema_retries, @idempotency_key, @webhook_url, @created_by_key_id, 0,
                 0, 0, 0, 0, 0, 0, 0, 0, 0, @now, @now)
             ON CONFLICT (project, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             """, connection);
@@ -383,6 +386,9 @@ public sealed partial class JobUploader(
         p.AddWithValue("priority", job.Priority);
         p.AddWithValue("row_format", (short)job.RowFormat);
         p.AddWithValue("columns", job.Columns);
+        p.AddWithValue("output_schema", NpgsqlDbType.Json, (object?)job.OutputSchema ?? DBNull.Value);
+        p.AddWithValue("output_mode", (short)job.OutputMode);
+        p.AddWithValue("schema_retries", job.SchemaRetries);
         p.AddWithValue("idempotency_key", NpgsqlDbType.Varchar, (object?)job.IdempotencyKey ?? DBNull.Value);
         p.AddWithValue("webhook_url", NpgsqlDbType.Varchar, (object?)job.WebhookUrl ?? DBNull.Value);
         p.AddWithValue("created_by_key_id", NpgsqlDbType.Uuid, (object?)job.CreatedByKeyId ?? DBNull.Value);

@@ -190,6 +190,10 @@ public sealed class JsonlRowReader(UploadOptions options, UploadErrors errors, J
         {
             errors.AtLine(lineNumber, "No max_tokens: set params.max_tokens, or max_tokens in the spec.", "params.max_tokens");
         }
+        if (spec.HasOutputSchema && valid.AnswerShapeField is { } shape)
+        {
+            errors.AtLine(lineNumber, $"The spec's output_schema decides how the model answers; remove {shape} from this line.", shape);
+        }
         var raw = JsonMarshal.GetRawUtf8Value(body.Value);
         // Only escapes can hold what PostgreSQL's jsonb refuses; most lines have none and skip the walk.
         if (raw.IndexOf("\\u"u8) >= 0 && Unstorable(body.Value) is { } reason)

@@ -13,11 +13,12 @@ public static class MessagesParamsValidator
     private static readonly HashSet<string> TopLevelFields = new(StringComparer.Ordinal)
     {
         "model", "max_tokens", "messages", "system", "temperature", "top_p", "top_k", "stop_sequences",
-        "metadata", "tools", "tool_choice", "thinking", "service_tier", "cache_control",
+        "metadata", "tools", "tool_choice", "thinking", "service_tier", "cache_control", "output_config",
     };
 
     /// <summary>What a valid body brings of its own; <c>null</c> when it has errors (recorded on <paramref name="line"/>).</summary>
-    public sealed record Checked(string? Model, bool HasMaxTokens);
+    /// <param name="AnswerShapeField">The field that decides the answer's shape (<c>tool_choice</c>, <c>output_config</c>), which a spec's output_schema must decide alone.</param>
+    public sealed record Checked(string? Model, bool HasMaxTokens, string? AnswerShapeField);
 
     public static Checked? Validate(JsonElement body, long line, UploadErrors errors)
     {
@@ -31,6 +32,7 @@ public static class MessagesParamsValidator
         }
 
         string? model = null;
+        string? answerShapeField = null;
         var hasMaxTokens = false;
         var hasMessages = false;
         foreach (var property in body.EnumerateObject())
@@ -88,10 +90,14 @@ public static class MessagesParamsValidator
                         Error(field, "stop_sequences must be an array of strings.");
                     }
                     break;
-                case "metadata" or "tool_choice" or "thinking" or "cache_control":
+                case "metadata" or "tool_choice" or "thinking" or "cache_control" or "output_config":
                     if (value.ValueKind != JsonValueKind.Object)
                     {
                         Error(field, $"{property.Name} must be an object.");
+                    }
+                    if (property.Name is "tool_choice" or "output_config")
+                    {
+                        answerShapeField ??= field;
                     }
                     break;
                 case "tools":
@@ -115,7 +121,7 @@ public static class MessagesParamsValidator
         {
             Error("params.messages", "params.messages is required: a non-empty list of {role, content}.");
         }
-        return errors.Count == before ? new Checked(model, hasMaxTokens) : null;
+        return errors.Count == before ? new Checked(model, hasMaxTokens, answerShapeField) : null;
     }
 
     private static void ValidateMessages(JsonElement messages, string field, Action<string, string> error)

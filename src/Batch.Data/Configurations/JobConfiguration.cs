@@ -25,6 +25,11 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         builder.Property(j => j.WebhookUrl).HasMaxLength(2048);
         builder.Property(j => j.WebhookLastError).HasMaxLength(1000);
         builder.Property(j => j.ScheduleFiringId).HasMaxLength(100);
+        // json, not jsonb: the schema's property order is the order of the CSV's columns.
+        builder.Property(j => j.OutputSchema).HasColumnType("json");
+        // Defaults for inserts that predate structured results (scripts, benchmarks); a sentinel no job uses makes EF always send the value.
+        builder.Property(j => j.OutputMode).HasDefaultValue(OutputMode.Auto);
+        builder.Property(j => j.SchemaRetries).HasDefaultValue(1).HasSentinel(-1);
 
         builder.OwnsOne(j => j.Counters, counters =>
         {

@@ -13,6 +13,8 @@ internal sealed class JobRowConfiguration : IEntityTypeConfiguration<JobRow>
         builder.Property(r => r.CustomId).HasMaxLength(64);
         builder.Property(r => r.Input).HasColumnType("jsonb");
         builder.Property(r => r.OutputContent).HasColumnType("jsonb");
+        // json, not jsonb: keeps the answer's key order (the schema's) for exports, which read it whole.
+        builder.Property(r => r.OutputParsed).HasColumnType("json");
         builder.Property(r => r.CostUsd).HasPrecision(20, 10);
         builder.Property(r => r.Model).HasMaxLength(200);
         builder.Property(r => r.ReservedUsd).HasPrecision(20, 10);

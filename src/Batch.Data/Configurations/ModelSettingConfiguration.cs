@@ -12,6 +12,7 @@ internal sealed class ModelSettingConfiguration : IEntityTypeConfiguration<Model
         builder.HasKey(m => m.ModelPrefix);
         builder.Property(m => m.ModelPrefix).HasMaxLength(200);
         builder.Property(m => m.ModelClass).HasMaxLength(100);
+        builder.Property(m => m.StructuredOutputs).HasDefaultValue(false);
         builder.HasData(SeedData.ModelSettings);
     }
 }

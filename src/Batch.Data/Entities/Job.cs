@@ -35,6 +35,18 @@ public class Job
     public int Priority { get; set; }
     public RowFormat RowFormat { get; set; }
 
+    /// <summary>
+    /// The JSON Schema every answer must match, as uploaded (kept as text: its property order is the order of the
+    /// CSV's columns and of the request); null when answers are free text.
+    /// </summary>
+    public string? OutputSchema { get; set; }
+
+    /// <summary>How the schema is asked for; <see cref="OutputMode.Auto"/> is decided per model by <c>model_settings</c>.</summary>
+    public OutputMode OutputMode { get; set; }
+
+    /// <summary>How many more times a row is sent when its answer does not match <see cref="OutputSchema"/>.</summary>
+    public int SchemaRetries { get; set; } = 1;
+
     /// <summary>Input column names in file order, so CSV results can repeat them.</summary>
     public string[] Columns { get; set; } = [];
 

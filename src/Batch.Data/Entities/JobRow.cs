@@ -25,6 +25,9 @@ public class JobRow
     /// <summary>Output content blocks exactly as the API returned them, as JSON.</summary>
     public string? OutputContent { get; set; }
     public string? OutputText { get; set; }
+
+    /// <summary>The answer's object once it matched the job's output schema, as compact JSON; null otherwise.</summary>
+    public string? OutputParsed { get; set; }
     public string? StopReason { get; set; }
     public string? StopSequence { get; set; }
 

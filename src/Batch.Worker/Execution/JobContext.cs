@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Batch.Data.Entities;
 using Batch.Data.Pricing;
 using Batch.Data.Rows;
+using Batch.Worker.Requests;
 
 namespace Batch.Worker.Execution;
 
@@ -20,7 +21,8 @@ internal sealed record JobContext(
     CacheTtl CacheTtl,
     ProviderAccount Account,
     ModelSetting? ModelSetting,
-    PriceBook Prices)
+    PriceBook Prices,
+    StructuredOutput? Output = null)
 {
     public TimeSpan CacheLifetime => CacheTtl == CacheTtl.OneHour ? TimeSpan.FromHours(1) : TimeSpan.FromMinutes(5);
 

@@ -4,6 +4,7 @@ using Batch.Data;
 using Batch.Data.Entities;
 using Batch.Data.Pricing;
 using Batch.Data.Rows;
+using Batch.Worker.Requests;
 using Microsoft.EntityFrameworkCore;
 
 namespace Batch.Worker.Execution;
@@ -58,6 +59,15 @@ internal sealed class JobContextLoader(BatchDbContext db, RowStore store)
 
         var settings = await db.ModelSettings.AsNoTracking().ToListAsync(cancellationToken);
         var setting = ModelSetting.For(settings, job.Model);
+        StructuredOutput? output;
+        try
+        {
+            output = StructuredOutput.Create(job, settings);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidJobException($"The job's output schema cannot be used: {e.Message}");
+        }
         var prices = await PriceBook.LoadAsync(db, cancellationToken);
 
         return new JobContext(
@@ -74,7 +84,8 @@ internal sealed class JobContextLoader(BatchDbContext db, RowStore store)
             job.CacheTtl,
             job.Account,
             setting,
-            prices);
+            prices,
+            output);
     }
 }
 

@@ -23,10 +23,10 @@ internal sealed partial class ResultWriter(NpgsqlDataSource dataSource, IOptions
             SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::smallint[], $5::smallint[], $6::text[], $7::text[],
                 $8::text[], $9::text[], $10::int[], $11::int[], $12::int[], $13::int[], $14::int[], $15::text[], $16::text[],
                 $17::text[], $18::int[], $19::smallint[], $20::text[], $21::text[], $22::numeric[], $23::text[], $24::uuid[],
-                $25::numeric[], $26::numeric[])
+                $25::numeric[], $26::numeric[], $27::text[])
             AS u(job_id, seq, lease_token, status, attempts, content, text, stop_reason, stop_sequence, input_tokens, w5m, w1h,
                  cache_read, output_tokens, message_id, request_id, response_model, latency_ms, http_status, error_type, error_message,
-                 cost_usd, model, price_id, cache_savings, batch_savings)
+                 cost_usd, model, price_id, cache_savings, batch_savings, parsed)
             ORDER BY job_id, seq),
         updated AS (
             UPDATE batch.job_rows r SET
@@ -35,7 +35,7 @@ internal sealed partial class ResultWriter(NpgsqlDataSource dataSource, IOptions
                 input_tokens = u.input_tokens, cache_write5m_tokens = u.w5m, cache_write1h_tokens = u.w1h,
                 cache_read_tokens = u.cache_read, output_tokens = u.output_tokens, message_id = u.message_id, request_id = u.request_id,
                 response_model = u.response_model, latency_ms = u.latency_ms, http_status = u.http_status, error_type = u.error_type,
-                error_message = u.error_message, cost_usd = u.cost_usd, model = u.model, completed_at = now()
+                error_message = u.error_message, cost_usd = u.cost_usd, model = u.model, output_parsed = u.parsed::json, completed_at = now()
             FROM input u
             WHERE r.job_id = u.job_id AND r.seq = u.seq AND r.status = 1 AND r.lease_token = u.lease_token
             RETURNING r.job_id, r.seq, r.status, r.input_tokens, r.cache_write5m_tokens, r.cache_write1h_tokens, r.cache_read_tokens,
@@ -196,6 +196,7 @@ internal sealed partial class ResultWriter(NpgsqlDataSource dataSource, IOptions
         Add(command, rows, r => r.PriceId);
         Add(command, rows, r => r.CacheSavingsUsd);
         Add(command, rows, r => r.BatchSavingsUsd);
+        Add(command, rows, r => r.OutputParsed);
 
         var written = new HashSet<(Guid, int)>(n);
         await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);

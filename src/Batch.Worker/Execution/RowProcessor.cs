@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Batch.Budgets;
 using Batch.Data.Entities;
-using Batch.Data.Pricing;
 using Batch.Messages;
 using Batch.Worker.Requests;
 using Microsoft.Extensions.Options;
@@ -52,9 +51,10 @@ internal sealed class RowProcessor(
         using var activity = RowTelemetry.StartRow(job, row);
 
         JsonObject body;
+        AnswerFormat? format;
         try
         {
-            body = RequestBuilder.Build(job, row.Input);
+            body = RequestBuilder.Build(job, row.Input, out format);
         }
         catch (Exception e) when (e is RowInputException or JsonException)
         {
@@ -91,7 +91,7 @@ internal sealed class RowProcessor(
             }
             var demand = Demand(job, row, body, model, maxTokens);
 
-            var (last, attempts) = await resilience.ExecuteAsync(
+            var answers = await new RowAnswers(job, model, time).CollectAsync(format, () => resilience.ExecuteAsync(
                 account.Id,
                 async (_, token) =>
                 {
@@ -114,27 +114,37 @@ internal sealed class RowProcessor(
                     await budgets.SettleAsync(lease, attempt, CancellationToken.None);
                     return attempt;
                 },
-                stopping);
+                stopping));
+            var (last, attempts) = (answers.Last, answers.Attempts);
 
-            if (last.Outcome == AttemptOutcome.Succeeded)
+            if (answers.Answer is not null)
             {
                 await warmth.AnsweredAsync(job, warmup);
             }
             warmup?.Dispose();
 
+            if (answers.Answer is not null)
+            {
+                // A paid answer is recorded even when the retry after it failed or was abandoned: its tokens were charged.
+                var answered = await RecordAsync(Answered(job, row, leaseToken, answers, model));
+                if (last.Outcome == AttemptOutcome.PauseJob)
+                {
+                    await control.PauseJobAsync(PauseReason(job, last));
+                }
+                return answered;
+            }
             switch (last.Outcome)
             {
-                case AttemptOutcome.Succeeded:
-                    return await RecordAsync(Succeeded(job, row, leaseToken, last, attempts, model));
                 case AttemptOutcome.PauseJob:
                     await control.PauseJobAsync(PauseReason(job, last));
                     return RowFate.Released;
                 default:
                     var error = last.Error ?? new ApiError("unknown_error", "No answer");
                     var message = last.Outcome == AttemptOutcome.Transient ? $"{error.Message} (gave up after {attempts} attempts)" : error.Message;
-                    var fate = await RecordAsync(new RowResult(job.Id, row.Seq, leaseToken, RowStatus.Failed, (short)attempts, default, null,
+                    var fate = await RecordAsync(new RowResult(job.Id, row.Seq, leaseToken, RowStatus.Failed, (short)attempts, answers.Usage, answers.CostUsd,
                         RequestId: last.RequestId, LatencyMs: Milliseconds(last.Latency), HttpStatus: (short?)last.HttpStatus,
-                        ErrorType: error.ErrorCode is { } code ? $"{error.Type}:{code}" : error.Type, ErrorMessage: message, Model: model));
+                        ErrorType: error.ErrorCode is { } code ? $"{error.Type}:{code}" : error.Type, ErrorMessage: message, Model: model,
+                        PriceId: answers.PriceId, CacheSavingsUsd: answers.CacheSavingsUsd));
                     if (fate == RowFate.Recorded && last.Outcome == AttemptOutcome.RowFailed && FirstRowsCheck.MayBeShared(error.Type)
                         && await firstRows.ReasonToPauseAsync(job.Id, CancellationToken.None) is { } reason)
                     {
@@ -179,23 +189,18 @@ internal sealed class RowProcessor(
             budgets.EstimateInputTokens(job.Id, promptCharacters, cached), maxTokens, promptCharacters, cached);
     }
 
-    private RowResult Succeeded(JobContext job, ClaimedRow row, Guid leaseToken, MessagesAttempt attempt, int attempts, string model)
+    /// <summary>The last answer, with the usage and cost of every answer; a schema job's row fails when its answer never matched.</summary>
+    private static RowResult Answered(JobContext job, ClaimedRow row, Guid leaseToken, RowAnswers answers, string model)
     {
+        var attempt = answers.Answer!;
         var message = attempt.Message!;
-        var usage = message.Usage;
-        long write5m = usage.CacheWrite5mTokens, write1h = usage.CacheWrite1hTokens;
-        if (write5m + write1h == 0 && usage.CacheCreationInputTokens > 0)
-        {
-            // No split given (older gateways): the writes were of the TTL the request asked for.
-            (write5m, write1h) = job.CacheTtl == CacheTtl.OneHour ? (0L, (long)usage.CacheCreationInputTokens) : (usage.CacheCreationInputTokens, 0L);
-        }
-        var tokens = new TokenUsage(usage.InputTokens, write5m, write1h, usage.CacheReadInputTokens, usage.OutputTokens);
-        var now = time.GetUtcNow();
-        // Priced at the model the request named (the spend caps reserved at it); a gateway's own model name only when that has no price.
-        var price = job.Prices.Price(model, now, tokens) ?? (message.Model is { } answered ? job.Prices.Price(answered, now, tokens) : null);
-        return new RowResult(job.Id, row.Seq, leaseToken, RowStatus.Succeeded, (short)attempts, tokens, price?.CostUsd,
+        var check = answers.Check;
+        var errorMessage = answers.NotAskedAgain is { } why ? $"{check?.ErrorMessage}; not asked again: {why}" : check?.ErrorMessage;
+        return new RowResult(job.Id, row.Seq, leaseToken, check?.ErrorType is null ? RowStatus.Succeeded : RowStatus.Failed,
+            (short)answers.Attempts, answers.Usage, answers.CostUsd,
             OutputContent: message.Content.GetRawText(),
-            OutputText: message.OutputText,
+            OutputText: check?.OutputText ?? message.OutputText,
+            OutputParsed: check?.Parsed,
             StopReason: message.StopReason,
             StopSequence: message.StopSequence,
             MessageId: message.Id,
@@ -203,9 +208,11 @@ internal sealed class RowProcessor(
             ResponseModel: message.Model,
             LatencyMs: Milliseconds(attempt.Latency),
             HttpStatus: (short?)attempt.HttpStatus,
+            ErrorType: check?.ErrorType,
+            ErrorMessage: errorMessage,
             Model: model,
-            PriceId: price?.PriceId,
-            CacheSavingsUsd: price?.CacheSavingsUsd ?? 0);
+            PriceId: answers.PriceId,
+            CacheSavingsUsd: answers.CacheSavingsUsd);
     }
 
     private static int Milliseconds(TimeSpan latency) => (int)Math.Min(int.MaxValue, Math.Round(latency.TotalMilliseconds));

@@ -5,7 +5,9 @@ namespace Batch.Worker.Execution;
 
 /// <summary>The outcome of one row, as it is written to <c>job_rows</c> and added to the job's counters.</summary>
 /// <param name="LeaseToken">The claim that sent it: the write only lands while that claim still holds the row.</param>
-/// <param name="Attempts">HTTP attempts made under this claim.</param>
+/// <param name="Attempts">HTTP attempts made under this claim (a schema job's repeated questions included).</param>
+/// <param name="Usage">Tokens of every answer under this claim: each is a paid request.</param>
+/// <param name="CostUsd">The cost of every answer under this claim; null when none was priced.</param>
 /// <param name="Model">The model the request named: the row is priced and rolled up under it.</param>
 /// <param name="PriceId">The <c>model_prices</c> row <paramref name="CostUsd"/> came from; null when there is no cost.</param>
 /// <param name="BatchSavingsUsd">What a discounted tier saved against standard prices (provider batches); 0 otherwise.</param>
@@ -19,6 +21,7 @@ internal sealed record RowResult(
     decimal? CostUsd,
     string? OutputContent = null,
     string? OutputText = null,
+    string? OutputParsed = null,
     string? StopReason = null,
     string? StopSequence = null,
     string? MessageId = null,

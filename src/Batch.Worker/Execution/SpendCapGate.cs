@@ -22,10 +22,10 @@ internal enum CapOutcome
 /// <summary>
 /// Keeps a job (<c>max_cost_usd</c>) and its account (<c>monthly_cost_limit_usd</c>) under their caps with any number of
 /// worker processes: before a row is sent, its worst case (every byte of the request a token at the dearest input
-/// price, plus max_tokens of output) is reserved on the row in PostgreSQL, against the spend so far plus every other
-/// row in flight; the result writer settles it to the actual cost as it records the row. A row whose worst case could
-/// cross a cap even with nothing in flight pauses the job, naming the cap and the spend; one that fits once rows in
-/// flight settle waits for them.
+/// price, plus max_tokens of output, times the sends a schema job's retries may take) is reserved on the row in
+/// PostgreSQL, against the spend so far plus every other row in flight; the result writer settles it to the actual cost
+/// as it records the row. A row whose worst case could cross a cap even with nothing in flight pauses the job, naming
+/// the cap and the spend; one that fits once rows in flight settle waits for them.
 /// </summary>
 internal sealed partial class SpendCapGate(SpendCapStore store, TimeProvider time, IOptions<WorkerOptions> options, ILogger<SpendCapGate> logger)
 {
@@ -48,12 +48,15 @@ internal sealed partial class SpendCapGate(SpendCapStore store, TimeProvider tim
             return CapOutcome.Send;
         }
         var maxInputTokens = JsonSerializer.SerializeToUtf8Bytes(body).Length + (body.ContainsKey("tools") ? ToolUseAllowanceTokens : 0);
-        if (job.Prices.WorstCase(model, time.GetUtcNow(), maxInputTokens, maxTokens) is not { } worstCase)
+        if (job.Prices.WorstCase(model, time.GetUtcNow(), maxInputTokens, maxTokens) is not { } worstCaseOfOneSend)
         {
             await control.PauseJobAsync(
                 $"The model '{model}' has no price, so the spend cap{(jobCapped ? "" : $" of account '{job.Account.Name}'")} cannot be kept. Add a price (POST /api/prices), then resume.");
             return CapOutcome.Stop;
         }
+
+        // A schema job may send the row again for each schema retry, and every answer is paid: the row's worst case is all of them.
+        var worstCase = worstCaseOfOneSend * (1 + (job.Output?.Retries ?? 0));
 
         var gate = _jobs.GetOrAdd(job.Id, static _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(stopping);

@@ -11,8 +11,16 @@ internal static class RequestBuilder
     /// <summary>
     /// Template rows: the job's defaults, its system prompt as a cached text block, and the user message
     /// rendered from the row. Params rows: the row's Messages body merged over the same defaults (the row wins).
+    /// Then the job's output schema, if it has one; <paramref name="format"/> says how it was asked for.
     /// </summary>
-    public static JsonObject Build(JobContext job, string input)
+    public static JsonObject Build(JobContext job, string input, out AnswerFormat? format)
+    {
+        var body = Body(job, input);
+        format = job.Output?.Apply(body);
+        return body;
+    }
+
+    private static JsonObject Body(JobContext job, string input)
     {
         var body = (JsonObject)job.DefaultParams.DeepClone();
         body["model"] = job.Model;

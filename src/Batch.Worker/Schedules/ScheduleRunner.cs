@@ -47,12 +47,14 @@ public sealed partial class ScheduleRunner(
             max_cost_usd, default_params, cache_ttl, priority, row_format, columns, id_column, notes, first_rows_checked, cache_note, idempotency_key,
             schedule_id, schedule_firing_id, webhook_url, created_by_key_id, row_count,
             succeeded_rows, failed_rows, canceled_rows, input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,
-            output_tokens, cost_usd, created_at, started_at, finished_at, updated_at)
+            output_tokens, cost_usd, created_at, started_at, finished_at, updated_at,
+            output_schema, output_mode, schema_retries)
         SELECT $1, project, $2, {(short)JobStatus.Queued}, NULL, account_id, model, system_prompt, user_template, max_tokens,
             max_cost_usd, default_params, cache_ttl, priority, row_format, columns, id_column, notes, false, NULL, NULL,
             $3, $6::text, webhook_url, NULL, row_count,
             0, 0, 0, 0, 0, 0, 0,
-            0, 0, $4, NULL, NULL, $4
+            0, 0, $4, NULL, NULL, $4,
+            output_schema, output_mode, schema_retries
         FROM batch.jobs WHERE id = $5
         """;
 

@@ -92,7 +92,8 @@ namespace Batch.Data.Migrations
                     model_prefix = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
                     model_class = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
                     min_cacheable_tokens = table.Column<int>(type: "integer", nullable: false),
-                    cache_reads_count_toward_input_tpm = table.Column<bool>(type: "boolean", nullable: false)
+                    cache_reads_count_toward_input_tpm = table.Column<bool>(type: "boolean", nullable: false),
+                    structured_outputs = table.Column<bool>(type: "boolean", nullable: false, defaultValue: false)
                 },
                 constraints: table =>
                 {
@@ -179,6 +180,9 @@ namespace Batch.Data.Migrations
                     cache_ttl = table.Column<short>(type: "smallint", nullable: false),
                     priority = table.Column<int>(type: "integer", nullable: false),
                     row_format = table.Column<short>(type: "smallint", nullable: false),
+                    output_schema = table.Column<string>(type: "json", nullable: true),
+                    output_mode = table.Column<short>(type: "smallint", nullable: false, defaultValue: (short)0),
+                    schema_retries = table.Column<int>(type: "integer", nullable: false, defaultValue: 1),
                     columns = table.Column<string[]>(type: "text[]", nullable: false),
                     cache_note = table.Column<string>(type: "text", nullable: true),
                     id_column = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
@@ -365,6 +369,7 @@ namespace Batch.Data.Migrations
                     lease_expires_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     output_content = table.Column<string>(type: "jsonb", nullable: true),
                     output_text = table.Column<string>(type: "text", nullable: true),
+                    output_parsed = table.Column<string>(type: "json", nullable: true),
                     stop_reason = table.Column<string>(type: "text", nullable: true),
                     stop_sequence = table.Column<string>(type: "text", nullable: true),
                     input_tokens = table.Column<int>(type: "integer", nullable: false),
@@ -501,15 +506,56 @@ namespace Batch.Data.Migrations
                 values: new object[,]
                 {
                     { "claude-3-5-haiku", true, 2048, "haiku-3" },
-                    { "claude-3-haiku", true, 2048, "haiku-3" },
-                    { "claude-haiku-4-5", false, 4096, "haiku-4.5" },
-                    { "claude-opus-4-1", false, 1024, "opus-4.1" },
-                    { "claude-opus-4-5", false, 4096, "opus-4.5+" },
-                    { "claude-opus-4-6", false, 4096, "opus-4.5+" },
-                    { "claude-opus-4-7", false, 4096, "opus-4.5+" },
-                    { "claude-sonnet-4", false, 1024, "sonnet-4" },
-                    { "claude-sonnet-5", false, 2048, "sonnet-5" }
+                    { "claude-3-haiku", true, 2048, "haiku-3" }
                 });
+
+            migrationBuilder.InsertData(
+                schema: "batch",
+                table: "model_settings",
+                columns: new[] { "model_prefix", "cache_reads_count_toward_input_tpm", "min_cacheable_tokens", "model_class", "structured_outputs" },
+                values: new object[] { "claude-haiku-4-5", false, 4096, "haiku-4.5", true });
+
+            migrationBuilder.InsertData(
+                schema: "batch",
+                table: "model_settings",
+                columns: new[] { "model_prefix", "cache_reads_count_toward_input_tpm", "min_cacheable_tokens", "model_class" },
+                values: new object[] { "claude-opus-4-1", false, 1024, "opus-4.1" });
+
+            migrationBuilder.InsertData(
+                schema: "batch",
+                table: "model_settings",
+                columns: new[] { "model_prefix", "cache_reads_count_toward_input_tpm", "min_cacheable_tokens", "model_class", "structured_outputs" },
+                values: new object[,]
+                {
+                    { "claude-opus-4-5", false, 4096, "opus-4.5+", true },
+                    { "claude-opus-4-6", false, 4096, "opus-4.5+", true }
+                });
+
+            migrationBuilder.InsertData(
+                schema: "batch",
+                table: "model_settings",
+                columns: new[] { "model_prefix", "cache_reads_count_toward_input_tpm", "min_cacheable_tokens", "model_class" },
+                values: new object[,]
+                {
+                    { "claude-opus-4-7", false, 4096, "opus-4.5+" },
+                    { "claude-sonnet-4", false, 1024, "sonnet-4" }
+                });
+
+            migrationBuilder.InsertData(
+                schema: "batch",
+                table: "model_settings",
+                columns: new[] { "model_prefix", "cache_reads_count_toward_input_tpm", "min_cacheable_tokens", "model_class", "structured_outputs" },
+                values: new object[,]
+                {
+                    { "claude-sonnet-4-5", false, 1024, "sonnet-4", true },
+                    { "claude-sonnet-4-6", false, 1024, "sonnet-4", true }
+                });
+
+            migrationBuilder.InsertData(
+                schema: "batch",
+                table: "model_settings",
+                columns: new[] { "model_prefix", "cache_reads_count_toward_input_tpm", "min_cacheable_tokens", "model_class" },
+                values: new object[] { "claude-sonnet-5", false, 2048, "sonnet-5" });
 
             migrationBuilder.CreateIndex(
                 name: "ix_account_cap_pauses_account_id",

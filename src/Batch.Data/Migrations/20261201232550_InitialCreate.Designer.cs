@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Batch.Data.Migrations
 {
     [DbContext(typeof(BatchDbContext))]
-    [Migration("20261201222107_InitialCreate")]
+    [Migration("20261201232550_InitialCreate")]
     partial class InitialCreate
     {
         /// <inheritdoc />
@@ -339,6 +339,16 @@ namespace Batch.Data.Migrations
                         .HasColumnName("notes")
                         .HasDefaultValueSql("'{}'");
 
+                    b.Property<short>("OutputMode")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("smallint")
+                        .HasDefaultValue((short)0)
+                        .HasColumnName("output_mode");
+
+                    b.Property<string>("OutputSchema")
+                        .HasColumnType("json")
+                        .HasColumnName("output_schema");
+
                     b.Property<int>("Priority")
                         .HasColumnType("integer")
                         .HasColumnName("priority");
@@ -365,6 +375,12 @@ namespace Batch.Data.Migrations
                     b.Property<Guid?>("ScheduleId")
                         .HasColumnType("uuid")
                         .HasColumnName("schedule_id");
+
+                    b.Property<int>("SchemaRetries")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(1)
+                        .HasColumnName("schema_retries");
 
                     b.Property<DateTimeOffset?>("StartedAt")
                         .HasColumnType("timestamp with time zone")
@@ -579,6 +595,10 @@ namespace Batch.Data.Migrations
                     b.Property<string>("OutputContent")
                         .HasColumnType("jsonb")
                         .HasColumnName("output_content");
+
+                    b.Property<string>("OutputParsed")
+                        .HasColumnType("json")
+                        .HasColumnName("output_parsed");
 
                     b.Property<string>("OutputText")
                         .HasColumnType("text")
@@ -934,6 +954,12 @@ namespace Batch.Data.Migrations
                         .HasColumnType("character varying(100)")
                         .HasColumnName("model_class");
 
+                    b.Property<bool>("StructuredOutputs")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("boolean")
+                        .HasDefaultValue(false)
+                        .HasColumnName("structured_outputs");
+
                     b.HasKey("ModelPrefix")
                         .HasName("pk_model_settings");
 
@@ -945,63 +971,88 @@ namespace Batch.Data.Migrations
                             ModelPrefix = "claude-opus-4-5",
                             CacheReadsCountTowardInputTpm = false,
                             MinCacheableTokens = 4096,
-                            ModelClass = "opus-4.5+"
+                            ModelClass = "opus-4.5+",
+                            StructuredOutputs = true
                         },
                         new
                         {
                             ModelPrefix = "claude-opus-4-6",
                             CacheReadsCountTowardInputTpm = false,
                             MinCacheableTokens = 4096,
-                            ModelClass = "opus-4.5+"
+                            ModelClass = "opus-4.5+",
+                            StructuredOutputs = true
                         },
                         new
                         {
                             ModelPrefix = "claude-opus-4-7",
                             CacheReadsCountTowardInputTpm = false,
                             MinCacheableTokens = 4096,
-                            ModelClass = "opus-4.5+"
+                            ModelClass = "opus-4.5+",
+                            StructuredOutputs = false
                         },
                         new
                         {
                             ModelPrefix = "claude-opus-4-1",
                             CacheReadsCountTowardInputTpm = false,
                             MinCacheableTokens = 1024,
-                            ModelClass = "opus-4.1"
+                            ModelClass = "opus-4.1",
+                            StructuredOutputs = false
                         },
                         new
                         {
                             ModelPrefix = "claude-sonnet-4",
                             CacheReadsCountTowardInputTpm = false,
                             MinCacheableTokens = 1024,
-                            ModelClass = "sonnet-4"
+                            ModelClass = "sonnet-4",
+                            StructuredOutputs = false
+                        },
+                        new
+                        {
+                            ModelPrefix = "claude-sonnet-4-5",
+                            CacheReadsCountTowardInputTpm = false,
+                            MinCacheableTokens = 1024,
+                            ModelClass = "sonnet-4",
+                            StructuredOutputs = true
+                        },
+                        new
+                        {
+                            ModelPrefix = "claude-sonnet-4-6",
+                            CacheReadsCountTowardInputTpm = false,
+                            MinCacheableTokens = 1024,
+                            ModelClass = "sonnet-4",
+                            StructuredOutputs = true
                         },
                         new
                         {
                             ModelPrefix = "claude-sonnet-5",
                             CacheReadsCountTowardInputTpm = false,
                             MinCacheableTokens = 2048,
-                            ModelClass = "sonnet-5"
+                            ModelClass = "sonnet-5",
+                            StructuredOutputs = false
                         },
                         new
                         {
                             ModelPrefix = "claude-haiku-4-5",
                             CacheReadsCountTowardInputTpm = false,
                             MinCacheableTokens = 4096,
-                            ModelClass = "haiku-4.5"
+                            ModelClass = "haiku-4.5",
+                            StructuredOutputs = true
                         },
                         new
                         {
                             ModelPrefix = "claude-3-5-haiku",
                             CacheReadsCountTowardInputTpm = true,
                             MinCacheableTokens = 2048,
-                            ModelClass = "haiku-3"
+                            ModelClass = "haiku-3",
+                            StructuredOutputs = false
                         },
                         new
                         {
                             ModelPrefix = "claude-3-haiku",
                             CacheReadsCountTowardInputTpm = true,
                             MinCacheableTokens = 2048,
-                            ModelClass = "haiku-3"
+                            ModelClass = "haiku-3",
+                            StructuredOutputs = false
                         });
                 });
 

@@ -1,0 +1,70 @@
+using System.Text.Json;
+
+namespace Batch.Api.ResultFiles;
+
+/// <summary>
+/// A CSV column per top-level property of a job's output schema, in the schema's order: fixed by the schema, whatever
+/// the rows hold. Strings and numbers are written as values, booleans as true/false, objects and arrays as compact JSON.
+/// </summary>
+public sealed class SchemaColumns
+{
+    private static readonly SchemaColumns None = new([]);
+
+    private readonly Dictionary<string, int> _index;
+    private readonly string[] _cells;
+
+    private SchemaColumns(string[] names)
+    {
+        Names = names;
+        _cells = new string[names.Length];
+        _index = new Dictionary<string, int>(names.Length, StringComparer.Ordinal);
+        for (var i = 0; i < names.Length; i++)
+        {
+            _index.TryAdd(names[i], i);
+        }
+    }
+
+    public IReadOnlyList<string> Names { get; }
+
+    /// <summary>The columns of <paramref name="outputSchema"/> (as the job stores it); none for a job without one.</summary>
+    public static SchemaColumns Of(string? outputSchema)
+    {
+        if (outputSchema is null)
+        {
+            return None;
+        }
+        using var schema = JsonDocument.Parse(outputSchema);
+        return schema.RootElement.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object
+            ? new SchemaColumns([.. properties.EnumerateObject().Select(p => p.Name)])
+            : None;
+    }
+
+    /// <summary>One row's cells from its parsed answer (empty cells when it has none); valid until the next call.</summary>
+    public IReadOnlyList<string> Cells(string? parsed)
+    {
+        Array.Fill(_cells, "");
+        if (_cells.Length == 0 || parsed is null)
+        {
+            return _cells;
+        }
+        using var answer = JsonDocument.Parse(parsed);
+        if (answer.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            return _cells;
+        }
+        foreach (var property in answer.RootElement.EnumerateObject())
+        {
+            if (_index.TryGetValue(property.Name, out var column))
+            {
+                _cells[column] = property.Value.ValueKind switch
+                {
+                    JsonValueKind.String => property.Value.GetString()!,
+                    JsonValueKind.Null => "",
+                    // Numbers, true/false, and objects and arrays as the compact JSON the worker stored.
+                    _ => property.Value.GetRawText(),
+                };
+            }
+        }
+        return _cells;
+    }
+}
