@@ -28,7 +28,8 @@ public class CacheWarmupTests(PostgresDatabase database) : IClassFixture<Postgre
         var job = await WaitForStatusAsync(database, jobId, JobStatus.Completed);
 
         var stats = simulator.GetStats();
-        Assert.All([first, second], worker => Assert.Contains(worker.Output, line => line.Contains("' running:", StringComparison.Ordinal)));
+        Assert.All([first, second], worker => Assert.True(worker.Output.Any(line => line.Contains("' running:", StringComparison.Ordinal)),
+            $"no start in this process's log:\n{string.Join('\n', worker.Output)}"));
         Assert.Equal(rows, job.Counters.SucceededRows);
         Assert.Equal((1L, rows - 1L), (stats.Cache.Writes, stats.Cache.Reads));
         Assert.Equal(job.Counters.CacheWrite5mTokens * (rows - 1), job.Counters.CacheReadTokens);
