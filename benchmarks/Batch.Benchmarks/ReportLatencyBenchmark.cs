@@ -43,11 +43,11 @@ public sealed class ReportLatencyBenchmark : IBenchmark
             foreach (var groupBy in reports)
             {
                 var url = $"/api/reports/costs?from={from}&to={to}&group_by={groupBy}";
-                var (times, body) = await TimeAsync(runs, async () => await api.Client.GetStringAsync(new Uri(url, UriKind.Relative), cancellationToken));
+                var (times, body) = await Timings.TimeAsync(runs, async () => await api.Client.GetStringAsync(new Uri(url, UriKind.Relative), cancellationToken));
                 using var document = JsonDocument.Parse(body);
-                medians[groupBy] = Percentile(times, 0.5);
+                medians[groupBy] = Timings.Percentile(times, 0.5);
                 reportTotal = document.RootElement.GetProperty("total").GetProperty("cost_usd").GetDecimal();
-                Console.WriteLine($"group_by={groupBy,-25} {document.RootElement.GetProperty("data").GetArrayLength(),6} {medians[groupBy],10:0.0} {Percentile(times, 0.95),8:0.0}");
+                Console.WriteLine($"group_by={groupBy,-25} {document.RootElement.GetProperty("data").GetArrayLength(),6} {medians[groupBy],10:0.0} {Timings.Percentile(times, 0.95),8:0.0}");
             }
 
             // The same question as group_by=day, answered from the rows themselves.
@@ -60,7 +60,7 @@ public sealed class ReportLatencyBenchmark : IBenchmark
                 """;
             var start = new DateTimeOffset(month.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
             decimal scanTotal = 0;
-            var (scanTimes, _) = await TimeAsync(3, async () =>
+            var (scanTimes, _) = await Timings.TimeAsync(3, async () =>
             {
                 await using var command = dataSource.CreateCommand(scanSql);
                 command.CommandTimeout = 600;
@@ -74,7 +74,7 @@ public sealed class ReportLatencyBenchmark : IBenchmark
                 }
                 return "";
             }, warmups: 1);
-            var scan = Percentile(scanTimes, 0.5);
+            var scan = Timings.Percentile(scanTimes, 0.5);
             Console.WriteLine($"{"GROUP BY scan of job_rows (day)",-34} {"",6} {scan,10:0.0} {scanTimes.Max(),8:0.0}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"group_by=day: {medians["day"]:0.0} ms vs scan {scan:0} ms: {scan / medians["day"]:N0}x faster; totals {(reportTotal == scanTotal ? "equal" : "DIFFER")} ({reportTotal} USD)"));
@@ -94,14 +94,14 @@ public sealed class ReportLatencyBenchmark : IBenchmark
         var today = DateTime.UtcNow;
         var month = new DateOnly(today.Year, today.Month, 1).AddMonths(-1);
         var monthStart = month.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        await ExecuteAsync(dataSource, """
+        await Timings.ExecuteAsync(dataSource, """
             INSERT INTO batch.provider_accounts (id, name, base_url, api_key_reference, api_version, rpm, input_tpm, output_tpm, output_budget_mode,
                 is_default, created_at, updated_at)
             SELECT gen_random_uuid(), 'account-' || a, 'http://127.0.0.1:9', 'Accounts:Bench:ApiKey', '2023-06-01', 50, 30000, 8000, 0, false, now(), now()
             FROM generate_series(1, 3) a
             """, cancellationToken);
         // Jobs start 40 minutes apart over the month; each records its rows over about two hours.
-        await ExecuteAsync(dataSource, $$"""
+        await Timings.ExecuteAsync(dataSource, $$"""
             INSERT INTO batch.jobs (id, project, name, status, account_id, model, system_prompt, user_template, max_tokens, default_params, cache_ttl,
                 priority, row_format, columns, row_count, succeeded_rows, failed_rows, canceled_rows, input_tokens, cache_write_5m_tokens,
                 cache_write_1h_tokens, cache_read_tokens, output_tokens, cost_usd, created_at, started_at, finished_at, updated_at)
@@ -117,7 +117,7 @@ public sealed class ReportLatencyBenchmark : IBenchmark
         for (var batch = 0; batch < batches; batch++)
         {
             // One row in 200 failed (no usage, no cost); the first row of a job writes the cache, the others read it.
-            await ExecuteAsync(dataSource, $$"""
+            await Timings.ExecuteAsync(dataSource, $$"""
                 WITH j AS (SELECT id, model, started_at, row_number() OVER (ORDER BY id) AS n FROM batch.jobs),
                 p AS (SELECT DISTINCT ON (model_prefix) * FROM batch.model_prices ORDER BY model_prefix, effective_from DESC)
                 INSERT INTO batch.job_rows (job_id, seq, custom_id, input, status, attempts, input_tokens, cache_write5m_tokens, cache_write1h_tokens,
@@ -139,7 +139,7 @@ public sealed class ReportLatencyBenchmark : IBenchmark
             Console.WriteLine($"rows: batch {batch + 1} of {batches} written ({clock.Elapsed.TotalSeconds:0} s)");
         }
         // The rollup, as the result writer's upsert makes it: one row per UTC hour, project, account, model, job and price row.
-        await ExecuteAsync(dataSource, """
+        await Timings.ExecuteAsync(dataSource, """
             WITH p AS (SELECT DISTINCT ON (model_prefix) * FROM batch.model_prices ORDER BY model_prefix, effective_from DESC)
             INSERT INTO batch.cost_rollups (hour, project, account_id, model, job_id, price_id, rows, requests, input_tokens, cache_write_5m_tokens,
                 cache_write_1h_tokens, cache_read_tokens, output_tokens, cost_usd, cache_savings_usd, batch_savings_usd)
@@ -151,41 +151,11 @@ public sealed class ReportLatencyBenchmark : IBenchmark
             FROM batch.job_rows r JOIN batch.jobs j ON j.id = r.job_id JOIN p ON p.model_prefix = r.model
             GROUP BY 1, 2, 3, 4, 5, 6
             """, cancellationToken);
-        await ExecuteAsync(dataSource, "ANALYZE batch.job_rows; ANALYZE batch.cost_rollups; ANALYZE batch.jobs", cancellationToken);
+        await Timings.ExecuteAsync(dataSource, "ANALYZE batch.job_rows; ANALYZE batch.cost_rollups; ANALYZE batch.jobs", cancellationToken);
         await using var count = dataSource.CreateCommand("SELECT (SELECT count(*) FROM batch.job_rows), (SELECT count(*) FROM batch.cost_rollups), pg_size_pretty(pg_total_relation_size('batch.job_rows'))");
         await using var reader = await count.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         Console.WriteLine($"generated {reader.GetInt64(0):N0} rows ({reader.GetString(2)}) in {jobs:N0} jobs, {reader.GetInt64(1):N0} rollup rows, in {clock.Elapsed.TotalSeconds:0} s");
         return month;
-    }
-
-    private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(sql);
-        command.CommandTimeout = 3600;
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static async Task<(List<double> Milliseconds, string Last)> TimeAsync(int runs, Func<Task<string>> run, int warmups = 2)
-    {
-        var last = "";
-        for (var i = 0; i < warmups; i++)
-        {
-            last = await run();
-        }
-        var times = new List<double>(runs);
-        for (var i = 0; i < runs; i++)
-        {
-            var started = Stopwatch.GetTimestamp();
-            last = await run();
-            times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
-        return (times, last);
-    }
-
-    private static double Percentile(List<double> values, double share)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(share * sorted.Count) - 1)];
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Batch.Api.Apis;
 using Batch.Api.Authentication;
+using Batch.Api.Dashboard;
 using Batch.Api.Estimates;
 using Batch.Api.Jobs;
 using Batch.Api.Json;
@@ -65,8 +66,7 @@ public static class Extensions
         services.AddSingleton<TokenCounter>();
         services.AddScoped<JobEstimator>();
         services.AddSingleton<CostReports>();
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddBatchAuthentication(builder.Configuration);
         services.AddAuthorizationBuilder()
             // Every endpoint, the OpenAPI document and the dashboard included, needs a key unless it says otherwise.
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
@@ -106,17 +106,8 @@ public static class Extensions
         app.MapSchedulesApi();
         app.MapReportsApi();
         app.MapProjectsApi();
-
-        app.MapHangfireDashboard("/hangfire", new DashboardOptions
-        {
-            DashboardTitle = "Batch",
-            // The dashboard's "Back to site" link: the API reference, the one page of the API a browser can show.
-            AppPath = "/docs",
-            DisplayStorageConnectionString = false,
-            // ASP.NET Core authorization guards the route below; Hangfire's own filter would let localhost in.
-            Authorization = [],
-            AsyncAuthorization = [],
-        }).RequireAuthorization(BatchPolicies.Admin);
+        app.MapSignInApi();
+        app.MapBatchDashboard();
 
         return app;
     }

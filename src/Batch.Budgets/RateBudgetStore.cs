@@ -19,7 +19,8 @@ internal readonly record struct Settlement(
     long? RequestsRemaining,
     long? InputRemaining,
     long? OutputRemaining,
-    TimeSpan? Pause);
+    TimeSpan? Pause,
+    int RateLimited = 0);
 
 /// <summary>
 /// The shared state in PostgreSQL. A take locks the budget row, reads it with the last minute's usage, decides in
@@ -87,12 +88,12 @@ internal sealed class RateBudgetStore(NpgsqlDataSource dataSource, BucketMath ma
 
     private const string CorrectSlotSql = """
         UPDATE batch.rate_budget_usage
-        SET requests = requests - $3, input_tokens = input_tokens - $4, output_tokens = output_tokens - $5
+        SET requests = requests - $3, input_tokens = input_tokens - $4, output_tokens = output_tokens - $5, rate_limited = rate_limited + $7
         WHERE account_id = $1 AND model_class = $2 AND slot_start = $6
         """;
 
-    // Usage older than this is no use to the window or the API.
-    private static readonly TimeSpan Retention = TimeSpan.FromMinutes(5);
+    // Usage older than this is no use to the window, the API or the dashboard's ten-minute charts.
+    private static readonly TimeSpan Retention = TimeSpan.FromMinutes(11);
 
     private long _nextPruneTicks;
 
@@ -226,9 +227,10 @@ internal sealed class RateBudgetStore(NpgsqlDataSource dataSource, BucketMath ma
                 var requests = slot.Sum(s => s.Settlement.RequestRefund);
                 var input = slot.Sum(s => s.Settlement.InputRefund);
                 var output = slot.Sum(s => s.Settlement.OutputRefund);
-                if (requests != 0 || input != 0 || output != 0)
+                var rateLimited = slot.Sum(s => s.Settlement.RateLimited);
+                if (requests != 0 || input != 0 || output != 0 || rateLimited != 0)
                 {
-                    batch.BatchCommands.Add(Command(CorrectSlotSql, budget.Key.AccountId, budget.Key.ModelClass, requests, input, output, slot.Key));
+                    batch.BatchCommands.Add(Command(CorrectSlotSql, budget.Key.AccountId, budget.Key.ModelClass, requests, input, output, slot.Key, rateLimited));
                 }
             }
         }

@@ -38,7 +38,8 @@ internal static class Settlements
             limits?.Requests?.Remaining,
             limits?.InputTokens?.Remaining,
             limits?.OutputTokens?.Remaining,
-            PauseFor(attempt));
+            PauseFor(attempt),
+            IsRateLimited(attempt) ? 1 : 0);
     }
 
     public static Settlement ForRelease(BudgetLease lease) =>
@@ -47,7 +48,7 @@ internal static class Settlements
     /// <summary>A rate-limit 429 pauses the budget for retry-after, else until the first exhausted dimension resets. A spend-cap 429 pauses the job, not the budget.</summary>
     private static TimeSpan? PauseFor(MessagesAttempt attempt)
     {
-        if (attempt.HttpStatus != 429 || attempt.Outcome == AttemptOutcome.PauseJob)
+        if (!IsRateLimited(attempt))
         {
             return null;
         }
@@ -69,4 +70,7 @@ internal static class Settlements
         }
         return DefaultPause;
     }
+
+    /// <summary>A 429 of the rate limits (counted per budget for the dashboard); a spend-cap 429 is the job's, not the budget's.</summary>
+    private static bool IsRateLimited(MessagesAttempt attempt) => attempt.HttpStatus == 429 && attempt.Outcome != AttemptOutcome.PauseJob;
 }

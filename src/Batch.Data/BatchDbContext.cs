@@ -8,6 +8,8 @@ public class BatchDbContext(DbContextOptions<BatchDbContext> options) : DbContex
     public DbSet<Job> Jobs => Set<Job>();
     public DbSet<JobRow> JobRows => Set<JobRow>();
     public DbSet<JobInputBlock> JobInputBlocks => Set<JobInputBlock>();
+    public DbSet<JobMinute> JobMinutes => Set<JobMinute>();
+    public DbSet<JobErrorCount> JobErrorCounts => Set<JobErrorCount>();
     public DbSet<ChunkActivity> ChunkActivity => Set<ChunkActivity>();
     public DbSet<ProviderAccount> ProviderAccounts => Set<ProviderAccount>();
     public DbSet<RateBudget> RateBudgets => Set<RateBudget>();

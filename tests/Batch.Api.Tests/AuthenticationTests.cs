@@ -114,7 +114,7 @@ public class AuthenticationTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
-    public async Task Every_route_but_the_probes_needs_a_key()
+    public async Task Every_route_but_the_probes_and_the_sign_in_forms_needs_a_key()
     {
         using var anonymous = fixture.Api.CreateClient(bearerKey: null);
         var routes = fixture.Api.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
@@ -128,7 +128,13 @@ public class AuthenticationTests(ApiFixture fixture) : IClassFixture<ApiFixture>
             using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(path, UriKind.Relative)) { Content = method is "GET" or "DELETE" ? null : JsonContent.Create(new { }) };
             using var answer = await anonymous.SendAsync(request);
             // /metrics needs no key but a caller in Batch__Metrics__AllowedNetworks, loopback by default (OperationsTests).
-            var expected = path is "/healthz" or "/readyz" or "/metrics" ? HttpStatusCode.OK : HttpStatusCode.Unauthorized;
+            // The sign-in and sign-out pages open to anyone; their forms are refused without the anti-forgery token.
+            var expected = (method, path) switch
+            {
+                (_, "/healthz" or "/readyz" or "/metrics") or ("GET", "/hangfire/sign-in" or "/hangfire/sign-out") => HttpStatusCode.OK,
+                ("POST", "/hangfire/sign-in" or "/hangfire/sign-out") => HttpStatusCode.BadRequest,
+                _ => HttpStatusCode.Unauthorized,
+            };
             Assert.True(expected == answer.StatusCode, $"{method} {path}: {(int)answer.StatusCode}");
         }
     }

@@ -18,6 +18,7 @@ public class SettlementTests
         Assert.Equal(550, settlement.OutputRefund);
         Assert.Equal(0, settlement.RequestRefund);
         Assert.Null(settlement.Pause);
+        Assert.Equal(0, settlement.RateLimited);
     }
 
     [Fact]
@@ -76,6 +77,7 @@ public class SettlementTests
 
         Assert.Equal(TimeSpan.FromSeconds(4), rateLimited.Pause);
         Assert.Null(spendCap.Pause);
+        Assert.Equal((1, 0), (rateLimited.RateLimited, spendCap.RateLimited));
     }
 
     [Fact]

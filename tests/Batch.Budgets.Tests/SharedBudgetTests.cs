@@ -58,7 +58,7 @@ public class SharedBudgetTests(PostgresDatabase database) : IClassFixture<Postgr
     }
 
     [Fact]
-    public async Task A_retry_after_pauses_the_budget_for_every_process()
+    public async Task A_retry_after_pauses_the_budget_for_every_process_and_is_counted_for_the_dashboard()
     {
         var accountId = await CreateAccountAsync(6_000, 1_000_000, 1_000_000);
         await using var first = BudgetProcess.Start(database.ConnectionString);
@@ -74,6 +74,8 @@ public class SharedBudgetTests(PostgresDatabase database) : IClassFixture<Postgr
 
         Assert.True(pausedUntil >= lease.TakenAt.AddSeconds(2));
         Assert.True(afterPause.TakenAt >= pausedUntil, $"taken at {afterPause.TakenAt:O}, paused until {pausedUntil:O}");
+        // The 429 lands in the usage slot of the request it answered: the budgets page's chart of 429s.
+        Assert.Equal(1, await ScalarAsync<int>("SELECT sum(rate_limited)::int FROM batch.rate_budget_usage WHERE account_id = $1", accountId));
     }
 
     [Fact]

@@ -8,8 +8,8 @@ using Microsoft.Extensions.Options;
 namespace Batch.Api.Authentication;
 
 /// <summary>
-/// Authenticates <c>Authorization: Bearer &lt;key&gt;</c> for REST clients, and <c>Basic</c> with the key as
-/// the password so a browser can open the dashboard and the API reference with its own login prompt.
+/// Authenticates <c>Authorization: Bearer &lt;key&gt;</c> for REST clients, and <c>Basic</c> with the key as the password
+/// for clients that only speak that. Browsers sign in with a form instead (<see cref="BrowserSessions"/>).
 /// </summary>
 /// <remarks>
 /// The challenge sends each scheme in a <c>WWW-Authenticate</c> header of its own: browsers (Chromium at least) neither
@@ -64,7 +64,7 @@ public sealed class ApiKeyAuthenticationHandler(
             title: refused ? "Invalid API key" : "Authentication required",
             detail: refused
                 ? $"{InvalidKey} Check for a typo or a missing character, or ask an admin for a new key."
-                : "No API key was sent. Send one as 'Authorization: Bearer <key>' (a browser: any user name, the key as password).").ExecuteAsync(Context);
+                : $"No API key was sent. Send one as 'Authorization: Bearer <key>'; a browser signs in at {BrowserSessions.SignInPath}.").ExecuteAsync(Context);
     }
 
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)

@@ -12,6 +12,12 @@ public static class ApiKeyHasher
 
     public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
+    /// <summary>
+    /// A short one-way mark of a key, so a browser session can tell that the configured admin key changed without the
+    /// session holding the key.
+    /// </summary>
+    public static string Fingerprint(string key) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes("batch-session:" + key)), 0, 12);
+
     /// <summary>The first characters of a key, enough for a person to tell keys apart in a list.</summary>
     public static string DisplayPrefix(string key) => key.Length <= 10 ? key : key[..10];
 

@@ -17,7 +17,9 @@ public sealed class ApiKeyValidator(BatchDbContext db, IConfiguration configurat
         var adminKey = configuration["Batch:AdminApiKey"];
         if (!string.IsNullOrEmpty(adminKey) && CryptographicOperations.FixedTimeEquals(hash, ApiKeyHasher.Hash(adminKey)))
         {
-            return Identity(authenticationType, AdminProject, keyId: null, isAdmin: true);
+            var identity = Identity(authenticationType, AdminProject, keyId: null, isAdmin: true);
+            identity.AddClaim(new Claim(BatchClaims.BootstrapKey, ApiKeyHasher.Fingerprint(adminKey)));
+            return identity;
         }
 
         var key = await db.ApiKeys.AsNoTracking()
@@ -25,6 +27,20 @@ public sealed class ApiKeyValidator(BatchDbContext db, IConfiguration configurat
             .Select(k => new { k.Id, k.Project, k.IsAdmin })
             .SingleOrDefaultAsync(cancellationToken);
         return key is null ? null : Identity(authenticationType, key.Project, key.Id, key.IsAdmin);
+    }
+
+    /// <summary>
+    /// Whether a signed-in browser's key still opens the dashboard: its database key is live and admin, or the bootstrap
+    /// admin key it signed in with is still the configured one.
+    /// </summary>
+    public async Task<bool> IsStillAdminAsync(ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        if (Guid.TryParse(user.FindFirstValue(BatchClaims.KeyId), out var keyId))
+        {
+            return await db.ApiKeys.AsNoTracking().AnyAsync(k => k.Id == keyId && k.RevokedAt == null && k.IsAdmin, cancellationToken);
+        }
+        var adminKey = configuration["Batch:AdminApiKey"];
+        return !string.IsNullOrEmpty(adminKey) && user.FindFirstValue(BatchClaims.BootstrapKey) == ApiKeyHasher.Fingerprint(adminKey);
     }
 
     private static ClaimsIdentity Identity(string authenticationType, string project, Guid? keyId, bool isAdmin)

@@ -111,13 +111,16 @@ public sealed partial class JobActions(NpgsqlDataSource dataSource, IBackgroundJ
                 ? "The job has no failed rows to retry."
                 : $"The job is {Name(status)}; failed rows can be retried once it has completed or failed.", cancellationToken);
         }
-        // Failed rows go back to pending with their error cleared; tokens and cost already spent stay counted.
+        // Failed rows go back to pending with their error cleared; tokens and cost already spent stay counted. No row is
+        // failed any more, so the job's error counts start again.
         await ExecuteAsync(connection, $"""
             WITH retried AS (
                 UPDATE batch.job_rows SET status = {(short)RowStatus.Pending}, attempts = 0, lease_token = NULL, lease_expires_at = NULL,
                     error_type = NULL, error_message = NULL, http_status = NULL, completed_at = NULL
                 WHERE job_id = @id AND status = {(short)RowStatus.Failed}
-                RETURNING 1)
+                RETURNING 1),
+            cleared AS (
+                DELETE FROM batch.job_error_counts WHERE job_id = @id)
             UPDATE batch.jobs SET failed_rows = failed_rows - (SELECT count(*) FROM retried) WHERE id = @id
             """, id, caller, cancellationToken);
         await transaction.CommitAsync(cancellationToken);

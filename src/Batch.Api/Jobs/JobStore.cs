@@ -39,15 +39,40 @@ public sealed class JobStore(BatchDbContext db, TimeProvider time)
             jobs = jobs.Where(j => j.Status == wanted);
         }
         var page = await jobs.OrderByDescending(j => j.Id).Take(limit + 1)
-            .Select(j => new { Job = j, Account = j.Account!.Name })
+            .Select(j => new JobOfAccount(j, j.Account!.Name))
             .ToListAsync(cancellationToken);
         var hasMore = page.Count > limit;
-        page = page.Take(limit).ToList();
-
-        var held = await HeldRowsAsync([.. page.Select(p => p.Job.Id)], cancellationToken);
-        var now = time.GetUtcNow();
-        var data = page.Select(p => JobResponse.From(p.Job, p.Account, held.GetValueOrDefault(p.Job.Id), now)).ToList();
+        var data = await RespondAsync(page.Take(limit), cancellationToken);
         return new JobList(data, hasMore, data.FirstOrDefault()?.Id, data.LastOrDefault()?.Id);
+    }
+
+    /// <summary>One page of jobs, newest first, by offset (the dashboard's pager), with how many match in all.</summary>
+    public async Task<(IReadOnlyList<JobResponse> Jobs, int Total)> PageAsync(
+        Caller caller, JobStatus? status, string? project, int skip, int take, CancellationToken cancellationToken)
+    {
+        var jobs = Visible(caller);
+        if (status is { } wanted)
+        {
+            jobs = jobs.Where(j => j.Status == wanted);
+        }
+        if (project is not null)
+        {
+            jobs = jobs.Where(j => j.Project == project);
+        }
+        var total = await jobs.CountAsync(cancellationToken);
+        var page = await jobs.OrderByDescending(j => j.Id).Skip(skip).Take(take)
+            .Select(j => new JobOfAccount(j, j.Account!.Name))
+            .ToListAsync(cancellationToken);
+        return (await RespondAsync(page, cancellationToken), total);
+    }
+
+    /// <summary>The answers for a page of jobs: their counters with what live workers hold of each.</summary>
+    private async Task<List<JobResponse>> RespondAsync(IEnumerable<JobOfAccount> page, CancellationToken cancellationToken)
+    {
+        var jobs = page.ToList();
+        var held = await HeldRowsAsync([.. jobs.Select(p => p.Job.Id)], cancellationToken);
+        var now = time.GetUtcNow();
+        return [.. jobs.Select(p => JobResponse.From(p.Job, p.Account, held.GetValueOrDefault(p.Job.Id), now))];
     }
 
     /// <summary>
@@ -63,4 +88,6 @@ public sealed class JobStore(BatchDbContext db, TimeProvider time)
             .ToDictionaryAsync(h => h.JobId, h => new HeldRows(h.Claimed, h.InFlight), cancellationToken);
 
     private sealed record HeldRowsOfJob(Guid JobId, int Claimed, int InFlight);
+
+    private sealed record JobOfAccount(Job Job, string Account);
 }

@@ -21,7 +21,7 @@ internal sealed class ApiKeySecurity : IOpenApiDocumentTransformer, IOpenApiOper
         {
             Type = SecuritySchemeType.Http,
             Scheme = "bearer",
-            Description = $"A Batch API key (bk_...), sent as 'Authorization: Bearer <key>'. Admin endpoints need an admin key. Browsers may send it as Basic auth (any user name, the key as password), scheme {ApiKeyAuthenticationHandler.SchemeName}.",
+            Description = $"A Batch API key (bk_...), sent as 'Authorization: Bearer <key>'. Admin endpoints need an admin key. A browser signed in at {BrowserSessions.SignInPath} with an admin key may also read (GET) with its session cookie.",
         };
         return Task.CompletedTask;
     }

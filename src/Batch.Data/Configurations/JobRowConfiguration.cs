@@ -36,5 +36,10 @@ internal sealed class JobRowConfiguration : IEntityTypeConfiguration<JobRow>
             .HasDatabaseName("ix_job_rows_reserved")
             .HasFilter("status = 1 AND reserved_usd IS NOT NULL")
             .IncludeProperties(r => r.ReservedUsd);
+        // The dashboard shows a job's latest recorded rows: newest first, without reading its other rows.
+        builder.HasIndex(r => new { r.JobId, r.CompletedAt })
+            .HasDatabaseName("ix_job_rows_recorded")
+            .HasFilter("status IN (2, 3)")
+            .IsDescending(false, true);
     }
 }

@@ -11,6 +11,8 @@ internal sealed class RateBudgetUsageConfiguration : IEntityTypeConfiguration<Ra
         builder.ToTable("rate_budget_usage");
         builder.HasKey(u => new { u.AccountId, u.ModelClass, u.SlotStart });
         builder.Property(u => u.ModelClass).HasMaxLength(100);
+        // Takes insert slots without it; settlements count the 429s.
+        builder.Property(u => u.RateLimited).HasDefaultValue(0);
         builder.HasOne<RateBudget>().WithMany().HasForeignKey(u => new { u.AccountId, u.ModelClass }).OnDelete(DeleteBehavior.Cascade);
     }
 }

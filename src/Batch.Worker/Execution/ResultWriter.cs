@@ -8,16 +8,17 @@ namespace Batch.Worker.Execution;
 /// <summary>
 /// Writes row results in batches: every <see cref="WorkerOptions.ResultFlushInterval"/> or
 /// <see cref="WorkerOptions.ResultFlushMaxRows"/> rows, one statement updates all of them and adds exactly
-/// the rows it updated to their jobs' counters, the cost rollup and the accounts' monthly spend, so a row sent
-/// twice is recorded (and counted) once.
+/// the rows it updated to their jobs' counters, the cost rollup, the accounts' monthly spend and the jobs' per-minute
+/// samples and error counts, so a row sent twice is recorded (and counted) once.
 /// </summary>
 internal sealed partial class ResultWriter(NpgsqlDataSource dataSource, IOptionsMonitor<WorkerOptions> options, ILogger<ResultWriter> logger)
     : BackgroundService
 {
     // A row is written only while the writer's claim still holds it (a claim that lost the row can no longer settle
     // its spend-cap reservation, so its answer must not count). In the same statement, the job counters grow by what
-    // the UPDATE returned and the cost rollup and the account's monthly spend by the same rows: none can drift from the
-    // rows. Jobs are locked, and rollup buckets and spend rows upserted, in key order, so concurrent writers never deadlock.
+    // the UPDATE returned and the cost rollup, the account's monthly spend, the job's minute sample and its error counts
+    // (the dashboard's charts and error list) by the same rows: none can drift from the rows. Jobs are locked, and the
+    // other rows upserted, in key order, so concurrent writers never deadlock.
     private const string FlushSql = """
         WITH input AS (
             SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::smallint[], $5::smallint[], $6::text[], $7::text[],
@@ -39,7 +40,7 @@ internal sealed partial class ResultWriter(NpgsqlDataSource dataSource, IOptions
             FROM input u
             WHERE r.job_id = u.job_id AND r.seq = u.seq AND r.status = 1 AND r.lease_token = u.lease_token
             RETURNING r.job_id, r.seq, r.status, r.input_tokens, r.cache_write5m_tokens, r.cache_write1h_tokens, r.cache_read_tokens,
-                      r.output_tokens, r.cost_usd, r.model, u.attempts, u.price_id, u.cache_savings, u.batch_savings),
+                      r.output_tokens, r.cost_usd, r.model, u.attempts, u.price_id, u.cache_savings, u.batch_savings, r.error_type, r.error_message),
         totals AS (
             SELECT job_id, count(*) FILTER (WHERE status = 2) AS succeeded, count(*) FILTER (WHERE status = 3) AS failed,
                    sum(input_tokens) AS input_tokens, sum(cache_write5m_tokens) AS w5m, sum(cache_write1h_tokens) AS w1h,
@@ -56,6 +57,27 @@ internal sealed partial class ResultWriter(NpgsqlDataSource dataSource, IOptions
             FROM totals t JOIN locked l ON l.id = t.job_id
             WHERE j.id = t.job_id
             RETURNING j.id, j.project, j.account_id, j.model, t.cost_usd),
+        sampled AS (
+            INSERT INTO batch.job_minutes AS m (job_id, minute, succeeded_rows, failed_rows, input_tokens, cache_write_5m_tokens,
+                cache_write_1h_tokens, cache_read_tokens, output_tokens, cost_usd)
+            SELECT t.job_id, date_trunc('minute', now(), 'UTC'), t.succeeded, t.failed, t.input_tokens, t.w5m, t.w1h, t.cache_read,
+                   t.output_tokens, t.cost_usd
+            FROM totals t JOIN counted k ON k.id = t.job_id
+            ORDER BY t.job_id
+            ON CONFLICT (job_id, minute) DO UPDATE SET
+                succeeded_rows = m.succeeded_rows + excluded.succeeded_rows, failed_rows = m.failed_rows + excluded.failed_rows,
+                input_tokens = m.input_tokens + excluded.input_tokens,
+                cache_write_5m_tokens = m.cache_write_5m_tokens + excluded.cache_write_5m_tokens,
+                cache_write_1h_tokens = m.cache_write_1h_tokens + excluded.cache_write_1h_tokens,
+                cache_read_tokens = m.cache_read_tokens + excluded.cache_read_tokens, output_tokens = m.output_tokens + excluded.output_tokens,
+                cost_usd = m.cost_usd + excluded.cost_usd),
+        errored AS (
+            INSERT INTO batch.job_error_counts AS e (job_id, error_type, rows, sample_message)
+            SELECT u.job_id, left(coalesce(u.error_type, 'unknown'), 100), count(*), left(min(u.error_message), 1000)
+            FROM updated u JOIN counted k ON k.id = u.job_id
+            WHERE u.status = 3
+            GROUP BY 1, 2 ORDER BY 1, 2
+            ON CONFLICT (job_id, error_type) DO UPDATE SET rows = e.rows + excluded.rows),
         rolled AS (
             INSERT INTO batch.cost_rollups AS c (hour, project, account_id, model, job_id, price_id, rows, requests, input_tokens,
                 cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, output_tokens, cost_usd, cache_savings_usd, batch_savings_usd)

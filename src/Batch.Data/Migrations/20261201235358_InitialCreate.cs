@@ -332,6 +332,28 @@ namespace Batch.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "job_error_counts",
+                schema: "batch",
+                columns: table => new
+                {
+                    job_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    error_type = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    rows = table.Column<int>(type: "integer", nullable: false),
+                    sample_message = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_job_error_counts", x => new { x.job_id, x.error_type });
+                    table.ForeignKey(
+                        name: "fk_job_error_counts_jobs_job_id",
+                        column: x => x.job_id,
+                        principalSchema: "batch",
+                        principalTable: "jobs",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "job_input_blocks",
                 schema: "batch",
                 columns: table => new
@@ -347,6 +369,34 @@ namespace Batch.Data.Migrations
                     table.PrimaryKey("pk_job_input_blocks", x => new { x.job_id, x.first_seq });
                     table.ForeignKey(
                         name: "fk_job_input_blocks_jobs_job_id",
+                        column: x => x.job_id,
+                        principalSchema: "batch",
+                        principalTable: "jobs",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "job_minutes",
+                schema: "batch",
+                columns: table => new
+                {
+                    job_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    minute = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    succeeded_rows = table.Column<int>(type: "integer", nullable: false),
+                    failed_rows = table.Column<int>(type: "integer", nullable: false),
+                    input_tokens = table.Column<long>(type: "bigint", nullable: false),
+                    cache_write_5m_tokens = table.Column<long>(type: "bigint", nullable: false),
+                    cache_write_1h_tokens = table.Column<long>(type: "bigint", nullable: false),
+                    cache_read_tokens = table.Column<long>(type: "bigint", nullable: false),
+                    output_tokens = table.Column<long>(type: "bigint", nullable: false),
+                    cost_usd = table.Column<decimal>(type: "numeric(20,10)", precision: 20, scale: 10, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_job_minutes", x => new { x.job_id, x.minute });
+                    table.ForeignKey(
+                        name: "fk_job_minutes_jobs_job_id",
                         column: x => x.job_id,
                         principalSchema: "batch",
                         principalTable: "jobs",
@@ -469,7 +519,8 @@ namespace Batch.Data.Migrations
                     slot_start = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     requests = table.Column<int>(type: "integer", nullable: false),
                     input_tokens = table.Column<long>(type: "bigint", nullable: false),
-                    output_tokens = table.Column<long>(type: "bigint", nullable: false)
+                    output_tokens = table.Column<long>(type: "bigint", nullable: false),
+                    rate_limited = table.Column<int>(type: "integer", nullable: false, defaultValue: 0)
                 },
                 constraints: table =>
                 {
@@ -606,6 +657,14 @@ namespace Batch.Data.Migrations
                 filter: "status = 0");
 
             migrationBuilder.CreateIndex(
+                name: "ix_job_rows_recorded",
+                schema: "batch",
+                table: "job_rows",
+                columns: new[] { "job_id", "completed_at" },
+                descending: new[] { false, true },
+                filter: "status IN (2, 3)");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_job_rows_reserved",
                 schema: "batch",
                 table: "job_rows",
@@ -730,7 +789,15 @@ namespace Batch.Data.Migrations
                 schema: "batch");
 
             migrationBuilder.DropTable(
+                name: "job_error_counts",
+                schema: "batch");
+
+            migrationBuilder.DropTable(
                 name: "job_input_blocks",
+                schema: "batch");
+
+            migrationBuilder.DropTable(
+                name: "job_minutes",
                 schema: "batch");
 
             migrationBuilder.DropTable(

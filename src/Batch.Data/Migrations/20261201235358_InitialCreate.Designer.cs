@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Batch.Data.Migrations
 {
     [DbContext(typeof(BatchDbContext))]
-    [Migration("20261201232550_InitialCreate")]
+    [Migration("20261201235358_InitialCreate")]
     partial class InitialCreate
     {
         /// <inheritdoc />
@@ -483,6 +483,32 @@ namespace Batch.Data.Migrations
                     b.ToTable("job_cache_warmups", "batch");
                 });
 
+            modelBuilder.Entity("Batch.Data.Entities.JobErrorCount", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<string>("ErrorType")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("error_type");
+
+                    b.Property<int>("Rows")
+                        .HasColumnType("integer")
+                        .HasColumnName("rows");
+
+                    b.Property<string>("SampleMessage")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("sample_message");
+
+                    b.HasKey("JobId", "ErrorType")
+                        .HasName("pk_job_error_counts");
+
+                    b.ToTable("job_error_counts", "batch");
+                });
+
             modelBuilder.Entity("Batch.Data.Entities.JobInputBlock", b =>
                 {
                     b.Property<Guid>("JobId")
@@ -507,6 +533,55 @@ namespace Batch.Data.Migrations
                         .HasName("pk_job_input_blocks");
 
                     b.ToTable("job_input_blocks", "batch");
+                });
+
+            modelBuilder.Entity("Batch.Data.Entities.JobMinute", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<DateTimeOffset>("Minute")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("minute");
+
+                    b.Property<long>("CacheReadTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("cache_read_tokens");
+
+                    b.Property<long>("CacheWrite1hTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("cache_write_1h_tokens");
+
+                    b.Property<long>("CacheWrite5mTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("cache_write_5m_tokens");
+
+                    b.Property<decimal>("CostUsd")
+                        .HasPrecision(20, 10)
+                        .HasColumnType("numeric(20,10)")
+                        .HasColumnName("cost_usd");
+
+                    b.Property<int>("FailedRows")
+                        .HasColumnType("integer")
+                        .HasColumnName("failed_rows");
+
+                    b.Property<long>("InputTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("input_tokens");
+
+                    b.Property<long>("OutputTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("output_tokens");
+
+                    b.Property<int>("SucceededRows")
+                        .HasColumnType("integer")
+                        .HasColumnName("succeeded_rows");
+
+                    b.HasKey("JobId", "Minute")
+                        .HasName("pk_job_minutes");
+
+                    b.ToTable("job_minutes", "batch");
                 });
 
             modelBuilder.Entity("Batch.Data.Entities.JobRow", b =>
@@ -641,6 +716,11 @@ namespace Batch.Data.Migrations
                         .HasFilter("status = 1 AND reserved_usd IS NOT NULL");
 
                     NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("JobId"), new[] { "ReservedUsd" });
+
+                    b.HasIndex("JobId", "CompletedAt")
+                        .IsDescending(false, true)
+                        .HasDatabaseName("ix_job_rows_recorded")
+                        .HasFilter("status IN (2, 3)");
 
                     b.HasIndex("JobId", "CustomId")
                         .IsUnique()
@@ -1249,6 +1329,12 @@ namespace Batch.Data.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("output_tokens");
 
+                    b.Property<int>("RateLimited")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(0)
+                        .HasColumnName("rate_limited");
+
                     b.Property<int>("Requests")
                         .HasColumnType("integer")
                         .HasColumnName("requests");
@@ -1373,6 +1459,16 @@ namespace Batch.Data.Migrations
                         .HasConstraintName("fk_job_cache_warmups_jobs_job_id");
                 });
 
+            modelBuilder.Entity("Batch.Data.Entities.JobErrorCount", b =>
+                {
+                    b.HasOne("Batch.Data.Entities.Job", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_job_error_counts_jobs_job_id");
+                });
+
             modelBuilder.Entity("Batch.Data.Entities.JobInputBlock", b =>
                 {
                     b.HasOne("Batch.Data.Entities.Job", null)
@@ -1381,6 +1477,16 @@ namespace Batch.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_job_input_blocks_jobs_job_id");
+                });
+
+            modelBuilder.Entity("Batch.Data.Entities.JobMinute", b =>
+                {
+                    b.HasOne("Batch.Data.Entities.Job", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_job_minutes_jobs_job_id");
                 });
 
             modelBuilder.Entity("Batch.Data.Entities.JobRow", b =>
