@@ -29,9 +29,11 @@ internal sealed partial class WebhookSender(
     public const string IdHeader = "Batch-Webhook-Id";
 
     // Holds the event while this attempt runs (its due time moves past the attempt), so a duplicate enqueue does nothing.
+    // A scheduled retry may wake a little before the due time recorded here (Hangfire keeps its own, to the second): a few
+    // seconds' grace keep it from being taken for a duplicate and dropped until the sweep.
     private const string ClaimSql = """
         UPDATE batch.job_webhook_events SET next_attempt_at = now() + $2
-        WHERE id = $1 AND delivered_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= now()
+        WHERE id = $1 AND delivered_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= now() + interval '3 seconds'
         RETURNING job_id, url, payload::text, attempts, created_at
         """;
 
