@@ -2,6 +2,8 @@
 # Runs every test project and ends with one summary line ("Tests: N passed, N failed, N skipped").
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# The TypeScript SDK tests (tests/Batch.Batches.Tests) run node against packages from the committed lock file.
+npm ci --prefix tests/sdk-typescript --no-audit --no-fund --silent
 log=$(mktemp)
 dotnet test Batch.sln --nologo "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

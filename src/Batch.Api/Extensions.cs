@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Batch.Api.Apis;
 using Batch.Api.Authentication;
+using Batch.Api.Batches;
 using Batch.Api.Dashboard;
 using Batch.Api.Estimates;
 using Batch.Api.Jobs;
@@ -59,6 +60,9 @@ public static class Extensions
         services.AddScoped<JobStore>();
         services.AddScoped<JobActions>();
         services.AddScoped<JobCosts>();
+        services.Configure<BatchesOptions>(builder.Configuration.GetSection(BatchesOptions.Section));
+        services.AddScoped<MessageBatchCreator>();
+        services.AddScoped<MessageBatchStore>();
         // Estimates count tokens with the provider's count_tokens, under the accounts' shared budgets.
         builder.AddBatchMessages();
         builder.AddBatchBudgets();
@@ -79,6 +83,7 @@ public static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAnthropicCompatibility();
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -106,6 +111,7 @@ public static class Extensions
         app.MapSchedulesApi();
         app.MapReportsApi();
         app.MapProjectsApi();
+        app.MapMessageBatchesApi();
         app.MapSignInApi();
         app.MapBatchDashboard();
 

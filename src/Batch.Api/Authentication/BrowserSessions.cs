@@ -54,7 +54,7 @@ public static class BrowserSessions
     }
 
     /// <summary>
-    /// The key handler whenever <c>Authorization</c> is sent. The cookie for the dashboard (whose POSTs carry Hangfire's
+    /// The key handler whenever <c>Authorization</c> or <c>x-api-key</c> is sent. The cookie for the dashboard (whose POSTs carry Hangfire's
     /// anti-forgery token) and for reads elsewhere (result downloads, the API reference); never for a change through the
     /// REST API, so no page of another site can make a signed-in browser change anything. A browser that opens a page of
     /// the dashboard or the reference without either is sent to sign in; everything else gets the key handler's 401.
@@ -62,7 +62,7 @@ public static class BrowserSessions
     internal static string SelectScheme(HttpContext context)
     {
         var request = context.Request;
-        if (request.Headers.ContainsKey(HeaderNames.Authorization))
+        if (request.Headers.ContainsKey(HeaderNames.Authorization) || request.Headers.ContainsKey(ApiKeyAuthenticationHandler.ApiKeyHeader))
         {
             return ApiKeyAuthenticationHandler.SchemeName;
         }

@@ -45,16 +45,8 @@ public sealed partial class JobActions(NpgsqlDataSource dataSource, IBackgroundJ
         {
             return await RefuseAsync(connection, id, caller, status => $"The job is {Name(status)}; only queued, running or paused jobs can be canceled.", cancellationToken);
         }
-        // Rows still in uploaded blocks become canceled rows first (waiting for any block a worker is expanding, so its
-        // rows are visible to the next statement); then pending rows are canceled. Rows a worker holds are left for it to record.
-        var unclaimed = await JobInputBlocks.MaterializeAllAsync(connection, id, RowStatus.Canceled, cancellationToken);
-        await ExecuteAsync(connection, $"""
-            WITH canceled AS (
-                UPDATE batch.job_rows SET status = {(short)RowStatus.Canceled}, completed_at = @now
-                WHERE job_id = @id AND status = {(short)RowStatus.Pending}
-                RETURNING 1)
-            UPDATE batch.jobs SET canceled_rows = canceled_rows + {unclaimed} + (SELECT count(*) FROM canceled) WHERE id = @id
-            """, id, caller, cancellationToken);
+        // Rows a worker holds are left for it to record.
+        await UnsentRows.CloseAsync(connection, id, RowStatus.Canceled, cancellationToken);
         // The webhook carries the counts as the cancel left them, so it is recorded last, in the same transaction.
         var (name, events) = await RecordTransitionAsync(connection, "SELECT * FROM batch.jobs WHERE id = @id", id, caller, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -137,7 +129,7 @@ public sealed partial class JobActions(NpgsqlDataSource dataSource, IBackgroundJ
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = Command(connection, $"""
             UPDATE batch.jobs SET deleted_at = @now, updated_at = @now
-            WHERE {Visible} AND status IN ({(short)JobStatus.Completed}, {(short)JobStatus.Failed}, {(short)JobStatus.Canceled})
+            WHERE {Visible} AND status IN ({(short)JobStatus.Completed}, {(short)JobStatus.Failed}, {(short)JobStatus.Canceled}, {(short)JobStatus.Expired})
               AND NOT EXISTS (SELECT 1 FROM batch.job_schedules s WHERE s.source_job_id = @id)
             RETURNING name, row_count
             """, id, caller);
@@ -152,9 +144,9 @@ public sealed partial class JobActions(NpgsqlDataSource dataSource, IBackgroundJ
         }
         if (name is null)
         {
-            return await RefuseAsync(connection, id, caller, status => status is JobStatus.Completed or JobStatus.Failed or JobStatus.Canceled
+            return await RefuseAsync(connection, id, caller, status => status is JobStatus.Completed or JobStatus.Failed or JobStatus.Canceled or JobStatus.Expired
                 ? "A schedule re-runs this job; delete the schedule first."
-                : $"The job is {Name(status)}; only completed, failed or canceled jobs can be deleted. Cancel it first.", cancellationToken);
+                : $"The job is {Name(status)}; only completed, failed, canceled or expired jobs can be deleted. Cancel it first.", cancellationToken);
         }
         if (rows > retention.InlineDeleteRows)
         {

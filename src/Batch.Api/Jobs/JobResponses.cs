@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Batch.Api.Batches;
 using Batch.Data.Entities;
 
 namespace Batch.Api.Jobs;
@@ -16,7 +17,7 @@ public sealed record JobCreated(Guid Id, int RowCount, JobStatus Status, IReadOn
 /// A job's rows by status. <c>claimed</c>: leased by a live worker, waiting for budget, a request slot or a retry;
 /// <c>in_flight</c>: request sent, answer awaited. Both come from what running chunks report every second.
 /// </summary>
-public sealed record JobRowCounts(int Pending, int Claimed, int InFlight, int Succeeded, int Failed, int Canceled);
+public sealed record JobRowCounts(int Pending, int Claimed, int InFlight, int Succeeded, int Failed, int Canceled, int Expired);
 
 /// <summary>What live workers hold of a job right now, as their chunks last reported.</summary>
 public readonly record struct HeldRows(int Claimed, int InFlight);
@@ -33,10 +34,12 @@ public sealed record JobProgress(int Done, int Total, double Fraction);
 
 /// <summary>
 /// A job's state, counts, usage and cost, read from the job's running totals (never a scan of its rows);
-/// <c>max_cost_usd</c> is its spend cap (null for none), <c>cost_usd</c> what is spent against it.
+/// <c>max_cost_usd</c> is its spend cap (null for none), <c>cost_usd</c> what is spent against it. <c>batch_id</c> is its id on
+/// <c>/v1/messages/batches</c> when it was created there.
 /// </summary>
 public sealed record JobResponse(
     Guid Id,
+    string? BatchId,
     string Name,
     string Project,
     JobStatus Status,
@@ -63,11 +66,11 @@ public sealed record JobResponse(
     public static JobResponse From(Job job, string account, HeldRows held, DateTimeOffset now)
     {
         var c = job.Counters;
-        var done = c.SucceededRows + c.FailedRows + c.CanceledRows;
+        var done = c.SucceededRows + c.FailedRows + c.CanceledRows + c.ExpiredRows;
         var pending = Math.Max(0, job.RowCount - done - held.Claimed - held.InFlight);
         return new JobResponse(
-            job.Id, job.Name, job.Project, job.Status, job.StatusReason, job.CacheNote, job.Notes, job.Model, account, job.RowFormat, job.RowCount,
-            new JobRowCounts(pending, held.Claimed, held.InFlight, c.SucceededRows, c.FailedRows, c.CanceledRows),
+            job.Id, job.ExpiresAt is null ? null : MessageBatchIds.Encode(job.Id), job.Name, job.Project, job.Status, job.StatusReason, job.CacheNote, job.Notes, job.Model, account, job.RowFormat, job.RowCount,
+            new JobRowCounts(pending, held.Claimed, held.InFlight, c.SucceededRows, c.FailedRows, c.CanceledRows, c.ExpiredRows),
             new JobTokens(c.InputTokens, c.CacheWrite5mTokens, c.CacheWrite1hTokens, c.CacheReadTokens, c.OutputTokens),
             c.CostUsd,
             job.MaxCostUsd,

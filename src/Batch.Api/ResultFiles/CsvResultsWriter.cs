@@ -82,6 +82,7 @@ public static class CsvResultsWriter
             {
                 RowStatus.Failed => rows.NullableString(ResultRows.ErrorMessage) ?? "",
                 RowStatus.Canceled => "canceled",
+                RowStatus.Expired => "expired",
                 RowStatus.Pending or RowStatus.Leased => "pending",
                 _ => "",
             });

@@ -11,7 +11,7 @@ namespace Batch.Api.ResultFiles;
 /// <summary>
 /// Writes results as JSONL in the Message Batches API's result line shape, one row at a time straight into the
 /// response pipe: <c>{"custom_id", "result": {"type": "succeeded", "message": {...}}}</c>, <c>errored</c> with the
-/// error, or <c>canceled</c> (and <c>pending</c> for unfinished rows when asked for). Batch's own endpoint adds a sibling
+/// error, <c>canceled</c> or <c>expired</c> (and <c>pending</c> for unfinished rows when asked for). Batch's own endpoint adds a sibling
 /// <c>"batch": {request_id, latency_ms, attempts, error_type, cost_usd}</c>, and <c>"parsed"</c> (the answer's object) on
 /// rows of a schema job whose answer matched; <c>result</c> stays exactly Anthropic's.
 /// </summary>
@@ -43,6 +43,7 @@ public static class JsonlResultsWriter
     private static readonly JsonEncodedText Succeeded = JsonEncodedText.Encode("succeeded");
     private static readonly JsonEncodedText Errored = JsonEncodedText.Encode("errored");
     private static readonly JsonEncodedText Canceled = JsonEncodedText.Encode("canceled");
+    private static readonly JsonEncodedText Expired = JsonEncodedText.Encode("expired");
     private static readonly JsonEncodedText Pending = JsonEncodedText.Encode("pending");
     private static readonly JsonEncodedText MessageType = JsonEncodedText.Encode("message");
     private static readonly JsonEncodedText Assistant = JsonEncodedText.Encode("assistant");
@@ -106,6 +107,9 @@ public static class JsonlResultsWriter
                 break;
             case RowStatus.Canceled:
                 json.WriteString(TypeName, Canceled);
+                break;
+            case RowStatus.Expired:
+                json.WriteString(TypeName, Expired);
                 break;
             default:
                 json.WriteString(TypeName, Pending);

@@ -47,7 +47,7 @@ public static class ResultRows
                         NULL, NULL, 0::smallint, NULL, input
                  FROM ({JobInputBlocks.ExpandedRowsSql} WHERE b.job_id = @job_id) uploaded) r
                 """
-            : $"batch.job_rows WHERE job_id = @job_id AND status IN ({(short)RowStatus.Succeeded}, {(short)RowStatus.Failed}, {(short)RowStatus.Canceled})";
+            : $"batch.job_rows WHERE job_id = @job_id AND status IN ({(short)RowStatus.Succeeded}, {(short)RowStatus.Failed}, {(short)RowStatus.Canceled}, {(short)RowStatus.Expired})";
         var command = new NpgsqlCommand($"""
             SELECT custom_id, status, output_content::text, output_text, stop_reason, stop_sequence,
                    input_tokens, cache_write5m_tokens, cache_write1h_tokens, cache_read_tokens, output_tokens,

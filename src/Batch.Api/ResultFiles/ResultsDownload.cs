@@ -12,7 +12,8 @@ public enum ResultsFormat
 
 /// <summary>Streams a job's results into the response body as they are read; memory stays flat whatever the job's size.</summary>
 /// <param name="byteOrderMark">CSV only: start with a UTF-8 BOM (for Excel).</param>
-public sealed class ResultsDownload(Job job, ResultsFormat format, string contentType, bool includePending, bool byteOrderMark) : IResult
+/// <param name="batchFields">JSONL only: add Batch's own fields beside Anthropic's result (an Anthropic-compatible route does not).</param>
+public sealed class ResultsDownload(Job job, ResultsFormat format, string contentType, bool includePending, bool byteOrderMark, bool batchFields = true) : IResult
 {
     public static readonly string[] JsonlContentTypes = ["application/jsonl", "application/x-ndjson", "application/json-lines"];
     public const string CsvContentType = "text/csv";
@@ -39,7 +40,7 @@ public sealed class ResultsDownload(Job job, ResultsFormat format, string conten
         }
         else
         {
-            await JsonlResultsWriter.WriteAsync(rows, job, batchFields: true, response.BodyWriter, cancellationToken);
+            await JsonlResultsWriter.WriteAsync(rows, job, batchFields, response.BodyWriter, cancellationToken);
         }
     }
 

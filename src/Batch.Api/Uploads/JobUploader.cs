@@ -358,16 +358,16 @@ public sealed partial class JobUploader(
     }
 
     /// <summary>Inserts the job in the upload's transaction; false when an earlier upload already holds its idempotency key.</summary>
-    private static async Task<bool> InsertJobAsync(NpgsqlConnection connection, Job job, CancellationToken cancellationToken)
+    internal static async Task<bool> InsertJobAsync(NpgsqlConnection connection, Job job, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
             INSERT INTO batch.jobs (id, project, name, status, account_id, model, system_prompt, user_template, max_tokens, max_cost_usd, default_params,
                 cache_ttl, priority, row_format, columns, output_schema, output_mode, schema_retries, idempotency_key, webhook_url, created_by_key_id, row_count,
                 succeeded_rows, failed_rows, canceled_rows, input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,
-                output_tokens, cost_usd, created_at, updated_at)
+                output_tokens, cost_usd, created_at, updated_at, expires_at)
             VALUES (@id, @project, @name, @status, @account_id, @model, @system_prompt, @user_template, @max_tokens, @max_cost_usd, @default_params,
                 @cache_ttl, @priority, @row_format, @columns, @output_schema, @output_mode, @schema_retries, @idempotency_key, @webhook_url, @created_by_key_id, 0,
-                0, 0, 0, 0, 0, 0, 0, 0, 0, @now, @now)
+                0, 0, 0, 0, 0, 0, 0, 0, 0, @now, @now, @expires_at)
             ON CONFLICT (project, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             """, connection);
         var p = command.Parameters;
@@ -393,11 +393,12 @@ public sealed partial class JobUploader(
         p.AddWithValue("webhook_url", NpgsqlDbType.Varchar, (object?)job.WebhookUrl ?? DBNull.Value);
         p.AddWithValue("created_by_key_id", NpgsqlDbType.Uuid, (object?)job.CreatedByKeyId ?? DBNull.Value);
         p.AddWithValue("now", job.CreatedAt);
+        p.AddWithValue("expires_at", NpgsqlDbType.TimestampTz, (object?)job.ExpiresAt ?? DBNull.Value);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     /// <summary>Records what is known only once the whole file is read.</summary>
-    private static async Task FinishJobAsync(NpgsqlConnection connection, Job job, CancellationToken cancellationToken)
+    internal static async Task FinishJobAsync(NpgsqlConnection connection, Job job, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
             """

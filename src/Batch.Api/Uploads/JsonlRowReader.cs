@@ -150,6 +150,29 @@ public sealed class JsonlRowReader(UploadOptions options, UploadErrors errors, J
         }
     }
 
+    /// <summary>
+    /// One request <c>{"custom_id", "params"}</c> of a Message Batches create, checked as a params line is;
+    /// <paramref name="index"/> stands for the line in errors. The row's input is valid until the next call.
+    /// </summary>
+    public UploadRow? ReadRequest(JsonElement request, long index)
+    {
+        Format = RowFormat.JsonlParams;
+        if (request.ValueKind != JsonValueKind.Object)
+        {
+            errors.AtLine(index, $"Each request must be an object {{\"custom_id\", \"params\"}}; this one is {Describe(request.ValueKind)}.");
+            return null;
+        }
+        try
+        {
+            return ParamsRow(request, index);
+        }
+        catch (InvalidOperationException)
+        {
+            errors.AtLine(index, $"The request contains {UnpairedSurrogate}, which cannot be stored.");
+            return null;
+        }
+    }
+
     private UploadRow? ParamsRow(JsonElement root, long lineNumber)
     {
         string? customId = null;
@@ -366,7 +389,8 @@ public sealed class JsonlRowReader(UploadOptions options, UploadErrors errors, J
         _ => "null",
     };
 
-    private static string WithoutPosition(string message)
+    /// <summary>A System.Text.Json message without its own position, which the caller names in its own terms.</summary>
+    internal static string WithoutPosition(string message)
     {
         var at = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
         return at < 0 ? message : message[..at];

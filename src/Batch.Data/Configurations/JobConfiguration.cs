@@ -37,6 +37,8 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
             counters.Property(c => c.SucceededRows).HasColumnName("succeeded_rows");
             counters.Property(c => c.FailedRows).HasColumnName("failed_rows");
             counters.Property(c => c.CanceledRows).HasColumnName("canceled_rows");
+            // A default, so inserts that predate expiry (schedules, scripts, benchmarks) need not name it.
+            counters.Property(c => c.ExpiredRows).HasColumnName("expired_rows").HasDefaultValue(0);
             counters.Property(c => c.InputTokens).HasColumnName("input_tokens");
             counters.Property(c => c.CacheWrite5mTokens).HasColumnName("cache_write_5m_tokens");
             counters.Property(c => c.CacheWrite1hTokens).HasColumnName("cache_write_1h_tokens");
@@ -50,6 +52,8 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
 
         builder.HasIndex(j => new { j.Project, j.CreatedAt });
         builder.HasIndex(j => j.Status);
+        // The sweep that expires batches reads only jobs that can expire.
+        builder.HasIndex(j => j.ExpiresAt).HasFilter("expires_at IS NOT NULL");
         builder.HasIndex(j => new { j.Project, j.IdempotencyKey }).IsUnique().HasFilter("idempotency_key IS NOT NULL");
         builder.HasIndex(j => j.ScheduleFiringId).IsUnique().HasFilter("schedule_firing_id IS NOT NULL");
         // Retention looks for ended jobs by when they ended.

@@ -91,6 +91,12 @@ public class Job
     public JobCounters Counters { get; set; } = new();
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>
+    /// When rows not yet sent stop being sent and end <see cref="RowStatus.Expired"/>: set for jobs created through the
+    /// Message Batches API (created + <c>Batch:Batches:Expiry</c>); null for uploads, which never expire.
+    /// </summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
@@ -102,6 +108,9 @@ public class JobCounters
     public int SucceededRows { get; set; }
     public int FailedRows { get; set; }
     public int CanceledRows { get; set; }
+
+    /// <summary>Rows that were never sent because the job reached its <see cref="Job.ExpiresAt"/>.</summary>
+    public int ExpiredRows { get; set; }
     public long InputTokens { get; set; }
     public long CacheWrite5mTokens { get; set; }
     public long CacheWrite1hTokens { get; set; }
@@ -118,6 +127,9 @@ public enum JobStatus : short
     Completed = 3,
     Failed = 4,
     Canceled = 5,
+
+    /// <summary>Reached its <see cref="Job.ExpiresAt"/> with rows unsent: those rows ended <see cref="RowStatus.Expired"/>.</summary>
+    Expired = 6,
 }
 
 public enum CacheTtl : short

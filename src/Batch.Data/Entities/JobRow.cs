@@ -64,4 +64,7 @@ public enum RowStatus : short
     Succeeded = 2,
     Failed = 3,
     Canceled = 4,
+
+    /// <summary>Not sent before its job's <see cref="Job.ExpiresAt"/>.</summary>
+    Expired = 5,
 }

@@ -33,7 +33,7 @@ public static class JobInputBlocks
         inserted AS (
             INSERT INTO batch.job_rows (job_id, seq, custom_id, input, status, attempts, completed_at,
                 input_tokens, cache_write5m_tokens, cache_write1h_tokens, cache_read_tokens, output_tokens)
-            SELECT job_id, seq, custom_id, input, $3, 0, CASE WHEN $3 = {(short)RowStatus.Canceled} THEN now() END, 0, 0, 0, 0, 0
+            SELECT job_id, seq, custom_id, input, $3, 0, CASE WHEN $3 IN ({(short)RowStatus.Canceled}, {(short)RowStatus.Expired}) THEN now() END, 0, 0, 0, 0, 0
             FROM expanded
             RETURNING 1)
         SELECT count(*)::int FROM inserted

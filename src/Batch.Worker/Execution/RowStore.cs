@@ -93,8 +93,8 @@ internal sealed class RowStore(NpgsqlDataSource dataSource, JobTransitions trans
     }
 
     /// <summary>
-    /// Gives rows that were claimed but not recorded back: pending again, or canceled (and counted) when the
-    /// job was canceled meanwhile, since cancel only marks the rows that were pending at that moment.
+    /// Gives rows that were claimed but not recorded back: pending again, or canceled or expired (and counted) when the
+    /// job was canceled or expired meanwhile, since those only end the rows that were pending at that moment.
     /// </summary>
     public async Task ReleaseAsync(Guid jobId, int[] seqs, Guid leaseToken, CancellationToken cancellationToken)
     {
@@ -103,17 +103,17 @@ internal sealed class RowStore(NpgsqlDataSource dataSource, JobTransitions trans
             return;
         }
         await using var command = dataSource.CreateCommand("""
-            WITH job AS (SELECT status = 5 AS canceled FROM batch.jobs WHERE id = $1),
+            WITH job AS (SELECT CASE status WHEN 5 THEN 4 WHEN 6 THEN 5 ELSE 0 END AS row_status FROM batch.jobs WHERE id = $1),
             released AS (
                 UPDATE batch.job_rows r
-                SET status = CASE WHEN (SELECT canceled FROM job) THEN 4 ELSE 0 END,
+                SET status = (SELECT row_status FROM job),
                     lease_token = NULL, lease_expires_at = NULL,
-                    completed_at = CASE WHEN (SELECT canceled FROM job) THEN now() END
+                    completed_at = CASE WHEN (SELECT row_status FROM job) <> 0 THEN now() END
                 WHERE r.job_id = $1 AND r.seq = ANY($2) AND r.status = 1 AND r.lease_token = $3
                 RETURNING r.status)
-            UPDATE batch.jobs SET canceled_rows = canceled_rows + c.n, updated_at = now()
-            FROM (SELECT count(*)::int AS n FROM released WHERE status = 4) c
-            WHERE id = $1 AND c.n > 0
+            UPDATE batch.jobs SET canceled_rows = canceled_rows + c.canceled, expired_rows = expired_rows + c.expired, updated_at = now()
+            FROM (SELECT count(*) FILTER (WHERE status = 4)::int AS canceled, count(*) FILTER (WHERE status = 5)::int AS expired FROM released) c
+            WHERE id = $1 AND c.canceled + c.expired > 0
             """);
         command.Parameters.Add(new() { Value = jobId });
         command.Parameters.Add(new() { Value = seqs });

@@ -1,6 +1,8 @@
+using Batch.Data.Rows;
 using Batch.Jobs;
 using Hangfire;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Batch.Worker.Execution;
 
@@ -8,10 +10,12 @@ namespace Batch.Worker.Execution;
 /// Restarts running jobs that nobody works on: when a worker dies, its chunk jobs stay invisible to Hangfire
 /// for a long while, but its leases expire in <see cref="WorkerOptions.LeaseDuration"/>. A job seen twice in
 /// a row with claimable rows and no live lease gets a new chunk; one with nothing left is completed. Each sweep also
-/// runs the <see cref="SpendCapSweeper"/> and enqueues overdue webhooks.
+/// runs the <see cref="SpendCapSweeper"/>, expires batches past their time, ends rows dead claims left in stopped jobs and
+/// enqueues overdue webhooks.
 /// </summary>
 internal sealed partial class StalledJobSweeper(
-    RowStore store, SpendCapSweeper spendCaps, Webhooks.WebhookSweep webhooks, IBackgroundJobClient jobs, IOptions<WorkerOptions> options, ILogger<StalledJobSweeper> logger)
+    RowStore store, SpendCapSweeper spendCaps, Webhooks.WebhookSweep webhooks, NpgsqlDataSource dataSource, IBackgroundJobClient jobs,
+    IOptions<WorkerOptions> options, ILogger<StalledJobSweeper> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -41,6 +45,8 @@ internal sealed partial class StalledJobSweeper(
                 }
                 seenBefore = seen;
                 await spendCaps.SweepAsync(stoppingToken);
+                await JobExpiry.ExpireDueAsync(dataSource, jobId: null, stoppingToken);
+                await JobExpiry.CloseAbandonedAsync(dataSource, stoppingToken);
                 await webhooks.SweepAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -20,7 +20,7 @@ internal sealed partial class RetentionRunner(
     private static readonly string ExpiredSql = $"""
         SELECT j.id FROM batch.jobs j LEFT JOIN batch.project_settings p ON p.project = j.project
         WHERE (j.deleted_at IS NOT NULL AND j.deleted_at < now() - interval '10 minutes')
-           OR ($1 > 0 AND j.status IN ({(short)JobStatus.Completed}, {(short)JobStatus.Failed}, {(short)JobStatus.Canceled})
+           OR ($1 > 0 AND j.status IN ({(short)JobStatus.Completed}, {(short)JobStatus.Failed}, {(short)JobStatus.Canceled}, {(short)JobStatus.Expired})
                AND j.finished_at < now() - make_interval(days => coalesce(p.retention_days, $1))
                AND NOT EXISTS (SELECT 1 FROM batch.job_schedules s WHERE s.source_job_id = j.id))
         ORDER BY j.finished_at NULLS FIRST LIMIT $2

@@ -202,6 +202,7 @@ namespace Batch.Data.Migrations
                     succeeded_rows = table.Column<int>(type: "integer", nullable: false),
                     failed_rows = table.Column<int>(type: "integer", nullable: false),
                     canceled_rows = table.Column<int>(type: "integer", nullable: false),
+                    expired_rows = table.Column<int>(type: "integer", nullable: false, defaultValue: 0),
                     input_tokens = table.Column<long>(type: "bigint", nullable: false),
                     cache_write_5m_tokens = table.Column<long>(type: "bigint", nullable: false),
                     cache_write_1h_tokens = table.Column<long>(type: "bigint", nullable: false),
@@ -209,6 +210,7 @@ namespace Batch.Data.Migrations
                     output_tokens = table.Column<long>(type: "bigint", nullable: false),
                     cost_usd = table.Column<decimal>(type: "numeric(20,10)", precision: 20, scale: 10, nullable: false),
                     created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    expires_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     started_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     finished_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     updated_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
@@ -702,6 +704,13 @@ namespace Batch.Data.Migrations
                 schema: "batch",
                 table: "jobs",
                 column: "account_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_jobs_expires_at",
+                schema: "batch",
+                table: "jobs",
+                column: "expires_at",
+                filter: "expires_at IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "ix_jobs_finished_at",

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Batch.Data.Migrations
 {
     [DbContext(typeof(BatchDbContext))]
-    [Migration("20261201235358_InitialCreate")]
+    [Migration("20261202001627_InitialCreate")]
     partial class InitialCreate
     {
         /// <inheritdoc />
@@ -291,6 +291,10 @@ namespace Batch.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("deleted_at");
 
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
                     b.Property<DateTimeOffset?>("FinishedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("finished_at");
@@ -435,6 +439,10 @@ namespace Batch.Data.Migrations
 
                     b.HasIndex("AccountId")
                         .HasDatabaseName("ix_jobs_account_id");
+
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_jobs_expires_at")
+                        .HasFilter("expires_at IS NOT NULL");
 
                     b.HasIndex("FinishedAt")
                         .HasDatabaseName("ix_jobs_finished_at")
@@ -1417,6 +1425,12 @@ namespace Batch.Data.Migrations
                                 .HasPrecision(20, 10)
                                 .HasColumnType("numeric(20,10)")
                                 .HasColumnName("cost_usd");
+
+                            b1.Property<int>("ExpiredRows")
+                                .ValueGeneratedOnAdd()
+                                .HasColumnType("integer")
+                                .HasDefaultValue(0)
+                                .HasColumnName("expired_rows");
 
                             b1.Property<int>("FailedRows")
                                 .HasColumnType("integer")
