@@ -60,7 +60,6 @@ public sealed class DotnetProcess : IDisposable
         return started;
     }
 
-    /// <summary>Waits until the host says it has started (or the process has exited, which the caller's next step shows).</summary>
     /// <summary>A TCP port nothing listens on right now, for a child process that must listen on a known one.</summary>
     public static int FreePort()
     {
@@ -69,6 +68,7 @@ public sealed class DotnetProcess : IDisposable
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>Waits until the host says it has started (or the process has exited, which the caller's next step shows).</summary>
     public async Task WaitStartedAsync(TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
