@@ -14,7 +14,7 @@ START TRANSACTION;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
         IF NOT EXISTS(SELECT 1 FROM pg_namespace WHERE nspname = 'batch') THEN
             CREATE SCHEMA batch;
         END IF;
@@ -23,7 +23,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE TABLE batch.api_keys (
         id uuid NOT NULL,
         project character varying(64) NOT NULL,
@@ -40,7 +40,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE TABLE batch.cost_rollups (
         id bigint GENERATED ALWAYS AS IDENTITY,
         hour timestamp with time zone NOT NULL,
@@ -67,7 +67,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE TABLE batch.model_prices (
         id uuid NOT NULL,
         model_prefix character varying(200) NOT NULL,
@@ -85,7 +85,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE TABLE batch.model_settings (
         model_prefix character varying(200) NOT NULL,
         model_class character varying(100) NOT NULL,
@@ -99,7 +99,20 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
+    CREATE TABLE batch.project_settings (
+        project character varying(64) NOT NULL,
+        webhook_url character varying(2048),
+        retention_days integer,
+        updated_at timestamp with time zone NOT NULL,
+        CONSTRAINT pk_project_settings PRIMARY KEY (project)
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE TABLE batch.provider_accounts (
         id uuid NOT NULL,
         name character varying(64) NOT NULL,
@@ -125,7 +138,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE TABLE batch.account_monthly_spend (
         account_id uuid NOT NULL,
         month date NOT NULL,
@@ -138,7 +151,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE TABLE batch.jobs (
         id uuid NOT NULL,
         project character varying(64) NOT NULL,
@@ -170,6 +183,13 @@ BEGIN
         first_rows_checked boolean NOT NULL DEFAULT FALSE,
         idempotency_key character varying(200),
         schedule_id uuid,
+        schedule_firing_id character varying(100),
+        webhook_url character varying(2048),
+        webhook_attempts integer NOT NULL DEFAULT 0,
+        webhook_last_status integer,
+        webhook_last_error character varying(1000),
+        webhook_last_attempt_at timestamp with time zone,
+        deleted_at timestamp with time zone,
         created_by_key_id uuid,
         row_count integer NOT NULL,
         succeeded_rows integer NOT NULL,
@@ -195,7 +215,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE TABLE batch.rate_budgets (
         account_id uuid NOT NULL,
         model_class character varying(100) NOT NULL,
@@ -219,7 +239,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE TABLE batch.account_cap_pauses (
         job_id uuid NOT NULL,
         account_id uuid NOT NULL,
@@ -234,7 +254,21 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
+    CREATE TABLE batch.job_cache_warmups (
+        job_id uuid NOT NULL,
+        warmer uuid NOT NULL,
+        claimed_at timestamp with time zone NOT NULL,
+        answered_at timestamp with time zone,
+        CONSTRAINT pk_job_cache_warmups PRIMARY KEY (job_id),
+        CONSTRAINT fk_job_cache_warmups_jobs_job_id FOREIGN KEY (job_id) REFERENCES batch.jobs (id) ON DELETE CASCADE
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE TABLE batch.job_chunk_activity (
         job_id uuid NOT NULL,
         chunk_id uuid NOT NULL,
@@ -249,7 +283,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE TABLE batch.job_error_counts (
         job_id uuid NOT NULL,
         error_type character varying(100) NOT NULL,
@@ -263,7 +297,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE TABLE batch.job_input_blocks (
         job_id uuid NOT NULL,
         first_seq integer NOT NULL,
@@ -277,7 +311,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE TABLE batch.job_minutes (
         job_id uuid NOT NULL,
         minute timestamp with time zone NOT NULL,
@@ -297,7 +331,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE TABLE batch.job_rows (
         job_id uuid NOT NULL,
         seq integer NOT NULL,
@@ -337,7 +371,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE TABLE batch.job_schedules (
         id uuid NOT NULL,
         project character varying(64) NOT NULL,
@@ -357,7 +391,29 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
+    CREATE TABLE batch.job_webhook_events (
+        id uuid NOT NULL DEFAULT (gen_random_uuid()),
+        job_id uuid NOT NULL,
+        status smallint NOT NULL,
+        url character varying(2048) NOT NULL,
+        payload jsonb NOT NULL,
+        created_at timestamp with time zone NOT NULL,
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at timestamp with time zone NOT NULL,
+        last_status integer,
+        last_error character varying(1000),
+        delivered_at timestamp with time zone,
+        gave_up_at timestamp with time zone,
+        CONSTRAINT pk_job_webhook_events PRIMARY KEY (id),
+        CONSTRAINT fk_job_webhook_events_jobs_job_id FOREIGN KEY (job_id) REFERENCES batch.jobs (id) ON DELETE CASCADE
+    );
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE TABLE batch.provider_batch_polls (
         job_id uuid NOT NULL,
         tick_id uuid NOT NULL,
@@ -371,7 +427,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE TABLE batch.provider_batches (
         id uuid NOT NULL,
         job_id uuid NOT NULL,
@@ -401,7 +457,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE TABLE batch.rate_budget_usage (
         account_id uuid NOT NULL,
         model_class character varying(100) NOT NULL,
@@ -418,7 +474,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     INSERT INTO batch.model_prices (id, batch_multiplier, cache_read_per_m_tok, cache_write1h_per_m_tok, cache_write5m_per_m_tok, effective_from, input_per_m_tok, model_prefix, output_per_m_tok)
     VALUES ('5fb1e1a0-0001-4000-8000-000000000001', 0.5, 0.5, 10.0, 6.25, TIMESTAMPTZ '2025-01-01T00:00:00+00:00', 5.0, 'claude-opus-4-5', 25.0);
     INSERT INTO batch.model_prices (id, batch_multiplier, cache_read_per_m_tok, cache_write1h_per_m_tok, cache_write5m_per_m_tok, effective_from, input_per_m_tok, model_prefix, output_per_m_tok)
@@ -440,7 +496,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
     VALUES ('claude-3-5-haiku', TRUE, 2048, 'haiku-3');
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
@@ -450,7 +506,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class, structured_outputs)
     VALUES ('claude-haiku-4-5', FALSE, 4096, 'haiku-4.5', TRUE);
     END IF;
@@ -458,7 +514,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
     VALUES ('claude-opus-4-1', FALSE, 1024, 'opus-4.1');
     END IF;
@@ -466,7 +522,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class, structured_outputs)
     VALUES ('claude-opus-4-5', FALSE, 4096, 'opus-4.5+', TRUE);
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class, structured_outputs)
@@ -476,7 +532,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
     VALUES ('claude-opus-4-7', FALSE, 4096, 'opus-4.5+');
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
@@ -486,7 +542,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class, structured_outputs)
     VALUES ('claude-sonnet-4-5', FALSE, 1024, 'sonnet-4', TRUE);
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class, structured_outputs)
@@ -496,7 +552,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
     VALUES ('claude-sonnet-5', FALSE, 2048, 'sonnet-5');
     END IF;
@@ -504,170 +560,198 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE INDEX ix_account_cap_pauses_account_id ON batch.account_cap_pauses (account_id);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_api_keys_key_hash ON batch.api_keys (key_hash);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE INDEX ix_cost_rollups_job_id ON batch.cost_rollups (job_id);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE UNIQUE INDEX ux_cost_rollups_bucket ON batch.cost_rollups (hour, project, account_id, model, job_id, price_id, delivery) NULLS NOT DISTINCT;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_job_rows_job_id_custom_id ON batch.job_rows (job_id, custom_id);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE INDEX ix_job_rows_leased ON batch.job_rows (job_id, lease_expires_at) WHERE status = 1;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE INDEX ix_job_rows_pending ON batch.job_rows (job_id, seq) WHERE status = 0;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE INDEX ix_job_rows_recorded ON batch.job_rows (job_id, completed_at DESC) WHERE status IN (2, 3);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE INDEX ix_job_rows_reserved ON batch.job_rows (job_id) INCLUDE (reserved_usd) WHERE status = 1 AND reserved_usd IS NOT NULL;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE INDEX ix_job_schedules_project ON batch.job_schedules (project);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE INDEX ix_job_schedules_source_job_id ON batch.job_schedules (source_job_id);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
+    CREATE INDEX ix_job_webhook_events_job_id ON batch.job_webhook_events (job_id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
+    CREATE INDEX ix_job_webhook_events_next_attempt_at ON batch.job_webhook_events (next_attempt_at) WHERE delivered_at IS NULL AND gave_up_at IS NULL;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE INDEX ix_jobs_account_id ON batch.jobs (account_id);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE INDEX ix_jobs_expires_at ON batch.jobs (expires_at) WHERE expires_at IS NOT NULL;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
+    CREATE INDEX ix_jobs_finished_at ON batch.jobs (finished_at) WHERE finished_at IS NOT NULL;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE INDEX ix_jobs_project_created_at ON batch.jobs (project, created_at);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_jobs_project_idempotency_key ON batch.jobs (project, idempotency_key) WHERE idempotency_key IS NOT NULL;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
+    CREATE UNIQUE INDEX ix_jobs_schedule_firing_id ON batch.jobs (schedule_firing_id) WHERE schedule_firing_id IS NOT NULL;
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE INDEX ix_jobs_status ON batch.jobs (status);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_model_prices_model_prefix_effective_from ON batch.model_prices (model_prefix, effective_from);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_provider_accounts_is_default ON batch.provider_accounts (is_default) WHERE is_default;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_provider_accounts_name ON batch.provider_accounts (name);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE INDEX ix_provider_batch_polls_due_at ON batch.provider_batch_polls (due_at);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_provider_batches_account_id_provider_batch_id ON batch.provider_batches (account_id, provider_batch_id) WHERE provider_batch_id IS NOT NULL;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE INDEX ix_provider_batches_job_id_status ON batch.provider_batches (job_id, status);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     CREATE INDEX ix_provider_batches_open ON batch.provider_batches (account_id) INCLUDE (request_count) WHERE status IN (0, 1);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202001134_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202005640_InitialCreate') THEN
     INSERT INTO batch.__ef_migrations_history (migration_id, product_version)
-    VALUES ('20261202001134_InitialCreate', '10.0.15');
+    VALUES ('20261202005640_InitialCreate', '10.0.15');
     END IF;
 END $EF$;
 COMMIT;

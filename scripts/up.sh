@@ -19,6 +19,15 @@ if [ -z "${Batch__AdminApiKey:-}" ]; then
   export Batch__AdminApiKey
 fi
 
+# Webhooks are signed with this secret (README, "Webhooks"); kept like the admin key so receivers keep verifying.
+if [ -z "${Batch__Webhooks__SigningSecret:-}" ]; then
+  if [ ! -s "$state/webhook-signing-secret" ]; then
+    (umask 077; echo "whsec_$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')" > "$state/webhook-signing-secret")
+  fi
+  Batch__Webhooks__SigningSecret=$(cat "$state/webhook-signing-secret")
+  export Batch__Webhooks__SigningSecret
+fi
+
 offline=false
 if [ -z "${Anthropic__ApiKey:-}" ]; then
   offline=true
@@ -98,6 +107,8 @@ Batch is up.
   API reference  $api_url/docs
   Dashboard      $api_url/hangfire   (user: anything, password: the admin key)
   Admin key      $Batch__AdminApiKey
+  Webhooks       signed with Batch__Webhooks__SigningSecret (generated once into $state/webhook-signing-secret)
+  Operations     $api_url/healthz, /readyz, /metrics; each worker serves the same on port ${Batch__Worker__MetricsPort:-9464}
 TEXT
   if $offline; then
     echo "  Messages API   $Anthropic__BaseUrl  (the simulator: no Anthropic__ApiKey is set, so no real model is called)"
@@ -113,7 +124,7 @@ TEXT
 }
 
 if [ -z "${ConnectionStrings__Batch:-}" ] && batch_docker_engine_answers; then
-  export BATCH_ADMIN_API_KEY=$Batch__AdminApiKey
+  export BATCH_ADMIN_API_KEY=$Batch__AdminApiKey BATCH_WEBHOOK_SIGNING_SECRET=$Batch__Webhooks__SigningSecret
   if $offline; then
     export COMPOSE_PROFILES=simulator ANTHROPIC_BASE_URL=http://simulator:8080 ANTHROPIC_API_KEY=$Simulator__ApiKey
     docker compose up -d --build simulator

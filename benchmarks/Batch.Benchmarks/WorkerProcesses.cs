@@ -164,6 +164,8 @@ internal sealed class WorkerProcesses : IAsyncDisposable
         start.Environment["Anthropic__OutputTpm"] = "2000000000";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+        // Several workers run side by side: none takes the default metrics port.
+        start.Environment["Batch__Worker__MetricsPort"] = "0";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;

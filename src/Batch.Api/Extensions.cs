@@ -11,7 +11,10 @@ using Batch.Api.OpenApi;
 using Batch.Api.Reports;
 using Batch.Api.Uploads;
 using Batch.Budgets;
+using Batch.Data.Retention;
+using Batch.Jobs;
 using Batch.Messages;
+using Batch.Telemetry;
 using Hangfire;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
@@ -40,12 +43,15 @@ public static class Extensions
             options.AddOperationTransformer(security);
             options.AddSchemaTransformer<MoneySchema>();
         });
-        services.AddBatchProbes();
+        builder.AddBatchTelemetry("batch-api");
+        services.AddSingleton<PendingRowsGauge>();
         // The server's name and version tell a caller nothing it needs.
         services.Configure<KestrelServerOptions>(kestrel => kestrel.AddServerHeader = false);
 
         services.AddScoped<ApiKeyValidator>();
         services.Configure<UploadOptions>(builder.Configuration.GetSection(UploadOptions.Section));
+        services.Configure<WebhookOptions>(builder.Configuration.GetSection(WebhookOptions.SectionName));
+        services.Configure<RetentionOptions>(builder.Configuration.GetSection(RetentionOptions.SectionName));
         services.AddScoped<JobUploader>();
         services.AddKeyedSingleton(JobUploader.DataSourceKey, (_, _) => new Npgsql.NpgsqlDataSourceBuilder(builder.Configuration.GetConnectionString("Batch"))
         {
@@ -94,7 +100,8 @@ public static class Extensions
             }
         });
 
-        app.MapProbesApi();
+        app.MapBatchOperations();
+        app.Services.GetRequiredService<PendingRowsGauge>();
         app.MapHealthApi();
         app.MapJobsApi();
         app.MapApiKeysApi();
@@ -103,6 +110,7 @@ public static class Extensions
         app.MapBudgetsApi();
         app.MapSchedulesApi();
         app.MapReportsApi();
+        app.MapProjectsApi();
         app.MapMessageBatchesApi();
         app.MapSignInApi();
         app.MapBatchDashboard();

@@ -11,7 +11,8 @@ internal static class Settlements
     public static Settlement ForAttempt(BudgetLease lease, MessagesAttempt attempt)
     {
         long input, output;
-        if (attempt.Message?.Usage is { } usage)
+        // A stream cut midway counts what its events showed was used: the server admitted it and generated that much.
+        if ((attempt.Message?.Usage ?? attempt.PartialUsage) is { } usage)
         {
             input = usage.InputTokens + usage.CacheCreationInputTokens + (lease.CacheReadsCount ? usage.CacheReadInputTokens : 0);
             output = usage.OutputTokens;

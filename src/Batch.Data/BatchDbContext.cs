@@ -23,6 +23,9 @@ public class BatchDbContext(DbContextOptions<BatchDbContext> options) : DbContex
     public DbSet<AccountCapPause> AccountCapPauses => Set<AccountCapPause>();
     public DbSet<ProviderBatch> ProviderBatches => Set<ProviderBatch>();
     public DbSet<ProviderBatchPoll> ProviderBatchPolls => Set<ProviderBatchPoll>();
+    public DbSet<ProjectSetting> ProjectSettings => Set<ProjectSetting>();
+    public DbSet<JobWebhookEvent> JobWebhookEvents => Set<JobWebhookEvent>();
+    public DbSet<JobCacheWarmup> JobCacheWarmups => Set<JobCacheWarmup>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

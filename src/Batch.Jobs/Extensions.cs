@@ -20,13 +20,14 @@ public static class Extensions
         var connectionString = builder.Configuration.GetConnectionString("Batch")
             ?? throw new InvalidOperationException("ConnectionStrings:Batch is not set.");
         var maxPoolSize = builder.Configuration.GetValue("Batch:Hangfire:MaxPoolSize", 50);
+        var invisibilityTimeout = builder.Configuration.GetValue("Batch:Hangfire:InvisibilityTimeout", TimeSpan.FromMinutes(5));
 
         // The storage is this host's own singleton. AddHangfire would otherwise register JobStorage.Current, a process-wide
         // static that the last host to configure Hangfire wins, so two hosts in one process (the tests) could enqueue
         // into each other's databases.
         builder.Services.AddSingleton<JobStorage>(_ =>
         {
-            var options = StorageOptions();
+            var options = StorageOptions(invisibilityTimeout);
             return new PostgreSqlStorage(new NpgsqlConnectionFactory(WithPoolSize(connectionString, maxPoolSize), options), options);
         });
         builder.Services.AddHangfire((services, configuration) => configuration
@@ -37,14 +38,15 @@ public static class Extensions
         return builder;
     }
 
-    private static PostgreSqlStorageOptions StorageOptions() => new()
+    /// <param name="invisibilityTimeout">How long a job fetched by a process that then died stays invisible before another runs it again.</param>
+    private static PostgreSqlStorageOptions StorageOptions(TimeSpan invisibilityTimeout) => new()
     {
         SchemaName = HangfireSchema,
         PrepareSchemaIfNecessary = true,
         // Long polling on LISTEN/NOTIFY: a new chunk is picked up at once, not on the next poll.
         EnableLongPolling = true,
         UseSlidingInvisibilityTimeout = true,
-        InvisibilityTimeout = TimeSpan.FromMinutes(5),
+        InvisibilityTimeout = invisibilityTimeout,
         QueuePollInterval = TimeSpan.FromSeconds(5),
         DistributedLockTimeout = TimeSpan.FromMinutes(1),
     };

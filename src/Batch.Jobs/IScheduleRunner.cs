@@ -1,4 +1,5 @@
 using Hangfire;
+using Hangfire.Server;
 
 namespace Batch.Jobs;
 
@@ -11,6 +12,8 @@ public interface IScheduleRunner
 {
     /// <summary>Creates and starts this firing's job; does nothing when the schedule is gone or disabled, or already ran this minute.</summary>
     /// <param name="scheduleName">Only for the dashboard's display name; the schedule's row has the name in force.</param>
+    /// <param name="firing">Hangfire passes its own (give null): its background job id names the firing, so a retry of the
+    /// firing after a crash finds the job it already created.</param>
     [JobDisplayName("Schedule '{1}'")]
-    Task RunAsync(Guid scheduleId, string scheduleName, CancellationToken cancellationToken);
+    Task RunAsync(Guid scheduleId, string scheduleName, PerformContext? firing, CancellationToken cancellationToken);
 }

@@ -53,13 +53,25 @@ internal static class ApiRequests
     }
 
     /// <summary>Sends and classifies; a broken connection or a timeout is a transient attempt, never an exception.</summary>
+    public static Task<MessagesAttempt> SendAsync(
+        HttpClient client, HttpRequestMessage request, TimeProvider time, Func<MessagesAttempt, byte[], MessagesAttempt?> readSuccess, CancellationToken cancellationToken) =>
+        SendAsync(client, request, time, readSuccess, streamIdleTimeout: null, cancellationToken);
+
+    /// <inheritdoc cref="SendAsync(HttpClient, HttpRequestMessage, TimeProvider, Func{MessagesAttempt, byte[], MessagesAttempt?}, CancellationToken)"/>
+    /// <param name="streamIdleTimeout">When given, a 2xx <c>text/event-stream</c> answer is read as a streamed message (<see cref="StreamedMessages"/>).</param>
     public static async Task<MessagesAttempt> SendAsync(
-        HttpClient client, HttpRequestMessage request, TimeProvider time, Func<MessagesAttempt, byte[], MessagesAttempt?> readSuccess, CancellationToken cancellationToken)
+        HttpClient client, HttpRequestMessage request, TimeProvider time, Func<MessagesAttempt, byte[], MessagesAttempt?> readSuccess, TimeSpan? streamIdleTimeout,
+        CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            if (streamIdleTimeout is { } idleTimeout && response.IsSuccessStatusCode && response.Content.Headers.ContentType?.MediaType == "text/event-stream")
+            {
+                return await StreamedMessages.ReadAsync(Read(response, [], TimeSpan.Zero, time.GetUtcNow(), static (attempt, _) => attempt), response,
+                    idleTimeout, started, cancellationToken);
+            }
             var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
             return Read(response, bytes, Stopwatch.GetElapsedTime(started), time.GetUtcNow(), readSuccess);
         }

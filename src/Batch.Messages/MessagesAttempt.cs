@@ -14,6 +14,12 @@ public sealed record MessagesAttempt
 
     public MessageResponse? Message { get; init; }
 
+    /// <summary>
+    /// A stream cut midway: the usage its events showed before the cut (the server counted those tokens), for the budget's
+    /// settlement. Null for every other attempt.
+    /// </summary>
+    public MessageUsage? PartialUsage { get; init; }
+
     /// <summary>The input tokens a successful <c>count_tokens</c> attempt counted.</summary>
     public int? CountedInputTokens { get; init; }
     public ApiError? Error { get; init; }

@@ -10,6 +10,12 @@ public sealed class MessagesOptions
 
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>Requests whose max_tokens is above this are sent with <c>stream: true</c> (as are rows whose params ask for it); 0 never.</summary>
+    public int StreamAboveMaxTokens { get; set; } = 16_000;
+
+    /// <summary>A stream that sends no event (the server pings while it thinks) for this long is cut, and the attempt retried.</summary>
+    public TimeSpan StreamIdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Connections per account endpoint; hundreds of requests are in flight at once.</summary>
     public int MaxConnectionsPerServer { get; set; } = 1024;
 

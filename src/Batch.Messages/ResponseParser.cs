@@ -132,12 +132,18 @@ public static class ResponseParser
         return text?.ToString() ?? single ?? "";
     }
 
-    private static MessageUsage UsageOf(JsonElement root)
+    /// <summary>A <c>usage</c> object as the streamed events carry it.</summary>
+    internal static MessageUsage ParseUsage(System.Text.Json.Nodes.JsonObject usage)
     {
-        if (!root.TryGetProperty("usage", out var usage) || usage.ValueKind != JsonValueKind.Object)
-        {
-            return new MessageUsage(0, 0, 0, 0, 0, 0);
-        }
+        using var document = JsonDocument.Parse(usage.ToJsonString());
+        return UsageFields(document.RootElement);
+    }
+
+    private static MessageUsage UsageOf(JsonElement root) =>
+        root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object ? UsageFields(usage) : new MessageUsage(0, 0, 0, 0, 0, 0);
+
+    private static MessageUsage UsageFields(JsonElement usage)
+    {
         var creation = Int(usage, "cache_creation_input_tokens");
         int write5m = 0, write1h = 0;
         if (usage.TryGetProperty("cache_creation", out var split) && split.ValueKind == JsonValueKind.Object)

@@ -15,6 +15,9 @@ internal enum FaultKind
     DropConnection,
     Stall,
     MalformedJson,
+
+    /// <summary>A stream that ends midway, cleanly: no error, no message_stop (a proxy or load balancer cut it).</summary>
+    CutStream,
 }
 
 /// <summary>
@@ -30,7 +33,7 @@ internal sealed class FaultInjector(SimulatorOptions options)
     {
         var o = options;
         if (o.OverloadedProbability <= 0 && o.ServerErrorProbability <= 0 && o.DropConnectionProbability <= 0
-            && o.StallProbability <= 0 && o.MalformedJsonProbability <= 0)
+            && o.StallProbability <= 0 && o.MalformedJsonProbability <= 0 && o.CutStreamProbability <= 0)
         {
             return null;
         }
@@ -40,6 +43,7 @@ internal sealed class FaultInjector(SimulatorOptions options)
             : random.NextDouble() < o.StallProbability ? FaultKind.Stall
             : random.NextDouble() < o.DropConnectionProbability ? FaultKind.DropConnection
             : random.NextDouble() < o.MalformedJsonProbability ? FaultKind.MalformedJson
+            : random.NextDouble() < o.CutStreamProbability ? FaultKind.CutStream
             : null;
     }
 

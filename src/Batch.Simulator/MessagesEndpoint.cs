@@ -143,6 +143,7 @@ internal static class MessagesEndpoint
         // Without pacing there is nothing to show early, so flush once at the end (plus message_start, which starts the response).
         var paced = options.SpeedFactor > 0;
         var sse = new SseWriter(response);
+        state.Stats.Streamed();
 
         await state.DelayAsync(options.TimeToFirstTokenMs, cancellationToken);
         var start = message with { Content = [], StopReason = null, StopSequence = null, Usage = message.Usage with { OutputTokens = 1 } };
@@ -169,10 +170,15 @@ internal static class MessagesEndpoint
             var faultAt = index == 0 ? payload.Length / 2 / ChunkChars * ChunkChars : -1;
             for (var offset = 0; offset < payload.Length; offset += ChunkChars)
             {
-                if (offset == faultAt && fault is FaultKind.DropConnection or FaultKind.MalformedJson)
+                if (offset == faultAt && fault is FaultKind.DropConnection or FaultKind.MalformedJson or FaultKind.CutStream)
                 {
                     state.Stats.Fault(fault.Value);
-                    if (fault == FaultKind.DropConnection)
+                    if (fault == FaultKind.CutStream)
+                    {
+                        // The response ends as if complete: only the missing message_stop tells.
+                        await response.BodyWriter.FlushAsync(cancellationToken);
+                    }
+                    else if (fault == FaultKind.DropConnection)
                     {
                         await response.BodyWriter.FlushAsync(cancellationToken);
                         context.Abort();

@@ -89,6 +89,8 @@ public sealed class SimulatorOptions
     public double StallProbability { get; set; }
     public double MalformedJsonProbability { get; set; }
 
+    /// <summary>A stream (<c>stream: true</c> only) that ends cleanly halfway through its first block, without <c>message_stop</c>.</summary>
+    public double CutStreamProbability { get; set; }
     /// <summary>
     /// Share of answers to a json_schema or forced-tool request whose object does not fit the schema (its first
     /// property gets a value of another type), drawn per request, so asking again may get a fitting one.

@@ -17,6 +17,7 @@ internal sealed class SimulatorStats
     private long _concurrent;
     private long _peakConcurrent;
     private long _countTokens;
+    private long _streamed;
 
     // Message Batches API: batches and requests submitted, canceled, deleted, and requests by result.
     private readonly long[] _batches = new long[8];
@@ -68,6 +69,9 @@ internal sealed class SimulatorStats
     /// <param name="type"><c>succeeded</c>, <c>errored</c>, <c>expired</c> or <c>canceled</c>.</param>
     public void BatchResult(string type) => Interlocked.Increment(ref _batches[4 + Array.IndexOf(BatchResults, type)]);
 
+    /// <summary>A request answered with server-sent events.</summary>
+    public void Streamed() => Interlocked.Increment(ref _streamed);
+
     public void TokensUsed(in UsageTokens usage)
     {
         Interlocked.Add(ref _tokens[0], usage.Input);
@@ -112,7 +116,8 @@ internal sealed class SimulatorStats
                 Read(_faults, (int)FaultKind.ServerError),
                 Read(_faults, (int)FaultKind.DropConnection),
                 Read(_faults, (int)FaultKind.Stall),
-                Read(_faults, (int)FaultKind.MalformedJson)),
+                Read(_faults, (int)FaultKind.MalformedJson),
+                Read(_faults, (int)FaultKind.CutStream)),
             Volatile.Read(ref _concurrent),
             Volatile.Read(ref _peakConcurrent),
             prompts,
@@ -122,7 +127,8 @@ internal sealed class SimulatorStats
             spendUsd,
             Volatile.Read(ref _countTokens),
             new BatchCounts(Read(_batches, 0), Read(_batches, 1), Read(_batches, 2), Read(_batches, 3), Read(_batches, 4), Read(_batches, 5),
-                Read(_batches, 6), Read(_batches, 7)));
+                Read(_batches, 6), Read(_batches, 7)),
+            Volatile.Read(ref _streamed));
     }
 
     /// <summary>Clears everything but the in-flight count, which requests still running will decrement.</summary>
@@ -137,6 +143,7 @@ internal sealed class SimulatorStats
         Interlocked.Exchange(ref _peakConcurrent, Volatile.Read(ref _concurrent));
         Interlocked.Exchange(ref _countTokens, 0);
         Array.Clear(_batches);
+        Interlocked.Exchange(ref _streamed, 0);
     }
 
     private static long Read(long[] counters, int index) => Volatile.Read(ref counters[index]);

@@ -22,7 +22,8 @@ public sealed record SimulatorStatsSnapshot(
     IReadOnlyDictionary<string, ModelClassRateStats> RateLimits,
     double SpendUsd,
     long CountTokensRequests,
-    BatchCounts Batches)
+    BatchCounts Batches,
+    long StreamedRequests = 0)
 {
     /// <summary>The stable key of a prompt: the first 16 hex digits of SHA-256 over the UTF-8 text of its last user message.</summary>
     public static string PromptKeyOf(string lastUserText) =>
@@ -41,7 +42,7 @@ public sealed record TokenCounts(
 public sealed record CacheCounts(long Writes, long Reads, long Entries);
 
 /// <summary>Injected faults by kind.</summary>
-public sealed record FaultCounts(long Overloaded, long ServerError, long DroppedConnection, long Stalled, long MalformedJson);
+public sealed record FaultCounts(long Overloaded, long ServerError, long DroppedConnection, long Stalled, long MalformedJson, long CutStream = 0);
 
 /// <summary>How often a prompt was sent (valid requests, whatever their outcome) and answered (complete 200s).</summary>
 public sealed record PromptCounts(long Sent, long Answered);

@@ -1,8 +1,12 @@
 using Batch.Budgets;
 using Batch.Jobs;
 using Batch.Messages;
+using Batch.Telemetry;
 using Batch.Worker.Execution;
 using Batch.Worker.ProviderBatches;
+using Batch.Worker.Retention;
+using Batch.Worker.Webhooks;
+using Batch.Data.Retention;
 using Hangfire;
 using Microsoft.Extensions.Configuration.Memory;
 
@@ -20,6 +24,8 @@ public static class Extensions
             InitialData = [new("Logging:LogLevel:System.Net.Http.HttpClient", nameof(LogLevel.Warning))],
         });
         services.Configure<WorkerOptions>(configuration.GetSection(WorkerOptions.SectionName));
+        builder.AddBatchTelemetry("batch-worker");
+        services.AddOperationsListener(configuration.GetValue($"{WorkerOptions.SectionName}:{nameof(WorkerOptions.MetricsPort)}", WorkerOptions.DefaultMetricsPort));
         builder.AddBatchMessages();
         builder.AddBatchBudgets();
 
@@ -29,12 +35,14 @@ public static class Extensions
         services.AddTransient<IRowChunkRunner, RowChunkRunner>();
         services.AddScoped<JobContextLoader>();
         services.AddSingleton<RowStore>();
+        services.AddSingleton<JobTransitions>();
         services.AddSingleton<ChunkActivityStore>();
         services.AddSingleton<CacheWarmth>();
         services.AddSingleton<FirstRowsCheck>();
         services.AddSingleton<SpendCapStore>();
         services.AddSingleton<SpendCapGate>();
         services.AddSingleton<SpendCapSweeper>();
+        services.AddSingleton<RowTelemetry>();
         services.AddSingleton<RowProcessor>();
         services.AddSingleton<ChunkExecution>();
         // Registered before the Hangfire servers so it stops after them and writes what their last requests brought back.
@@ -42,6 +50,13 @@ public static class Extensions
         services.AddHostedService(provider => provider.GetRequiredService<ResultWriter>());
         services.AddHostedService<StalledJobSweeper>();
         AddProviderBatches(builder);
+        services.Configure<WebhookOptions>(configuration.GetSection(WebhookOptions.SectionName));
+        services.AddWebhookHttpClient();
+        services.AddTransient<IWebhookSender, WebhookSender>();
+        services.AddSingleton<WebhookSweep>();
+        services.Configure<RetentionOptions>(configuration.GetSection(RetentionOptions.SectionName));
+        services.AddTransient<IRetentionRunner, RetentionRunner>();
+        services.AddHostedService<RetentionSchedule>();
 
         var serverName = $"{Environment.MachineName}:{Environment.ProcessId}";
         // Control work (starting jobs, probes) has threads of its own, so it never waits behind long-running chunks.
@@ -50,6 +65,8 @@ public static class Extensions
             options.ServerName = serverName + ":control";
             options.Queues = [BatchQueues.Control];
             options.WorkerCount = configuration.GetValue("Batch:Worker:ControlWorkers", 2);
+            // Webhook retries are scheduled jobs: this is how late one may start.
+            options.SchedulePollingInterval = configuration.GetValue("Batch:Worker:SchedulePollingInterval", TimeSpan.FromSeconds(15));
             options.ShutdownTimeout = TimeSpan.FromSeconds(30);
         });
         // Each chunk keeps many requests in flight with async I/O, so a handful of threads per process is enough.

@@ -45,7 +45,7 @@ internal sealed partial class JobRunner(
         {
             // Slices go out from the job's poll chain; the row above warmed the cache they read.
             await providerBatches.RestartAsync(jobId, job.Name, cancellationToken);
-            LogProviderBatches(logger, jobId);
+            LogProviderBatches(logger, jobId, job.Name);
             return;
         }
 
@@ -59,7 +59,7 @@ internal sealed partial class JobRunner(
             var index = chunk;
             jobs.Enqueue<IRowChunkRunner>(BatchQueues.Rows, runner => runner.RunChunkAsync(jobId, job.Name, index, CancellationToken.None));
         }
-        LogStarted(logger, jobId, pending, chunks, servers);
+        LogStarted(logger, jobId, job.Name, pending, chunks, servers);
     }
 
     private static string? CacheNote(JobContext job)
@@ -75,9 +75,9 @@ internal sealed partial class JobRunner(
               $"{job.Model} caches, so it is not cached: every row pays the full input price for it.";
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} running by provider batches")]
-    private static partial void LogProviderBatches(ILogger logger, Guid jobId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} '{JobName}' running by provider batches")]
+    private static partial void LogProviderBatches(ILogger logger, Guid jobId, string jobName);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} running: {Pending} rows pending, {Chunks} chunks for {Servers} worker servers")]
-    private static partial void LogStarted(ILogger logger, Guid jobId, int pending, int chunks, int servers);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} '{JobName}' running: {Pending} rows pending, {Chunks} chunks for {Servers} worker servers")]
+    private static partial void LogStarted(ILogger logger, Guid jobId, string jobName, int pending, int chunks, int servers);
 }

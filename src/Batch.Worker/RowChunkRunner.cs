@@ -4,7 +4,8 @@ using Batch.Worker.Execution;
 
 namespace Batch.Worker;
 
-internal sealed partial class RowChunkRunner(JobContextLoader loader, ChunkExecution execution, RowStore store, ILogger<RowChunkRunner> logger) : IRowChunkRunner
+internal sealed partial class RowChunkRunner(
+    JobContextLoader loader, ChunkExecution execution, RowStore store, RowTelemetry telemetry, ILogger<RowChunkRunner> logger) : IRowChunkRunner
 {
     public Task RunChunkAsync(Guid jobId, string jobName, int chunk, CancellationToken cancellationToken) =>
         RunAsync(jobId, chunk, cancellationToken);
@@ -22,16 +23,13 @@ internal sealed partial class RowChunkRunner(JobContextLoader loader, ChunkExecu
 
         var summary = await execution.RunAsync(job, rowLimit: null, cancellationToken);
         LogChunk(logger, chunk, jobId, Environment.ProcessId, summary.Recorded, summary.Superseded, summary.Released);
-        if (await store.TryFinishAsync(jobId, CancellationToken.None) is { } finished)
+        if (await store.TryFinishAsync(jobId, CancellationToken.None) is not null)
         {
-            LogFinished(logger, jobId, finished);
+            telemetry.Forget(jobId);
         }
     }
 
     // Tests count rows per process from this line; keep "recorded {Recorded}" in it.
     [LoggerMessage(Level = LogLevel.Information, Message = "Chunk {Chunk} of job {JobId} in process {ProcessId} done: recorded {Recorded}, superseded {Superseded}, released {Released}")]
     private static partial void LogChunk(ILogger logger, int chunk, Guid jobId, int processId, int recorded, int superseded, int released);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} {Status}")]
-    private static partial void LogFinished(ILogger logger, Guid jobId, JobStatus status);
 }

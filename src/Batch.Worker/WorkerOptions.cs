@@ -4,6 +4,10 @@ namespace Batch.Worker;
 public sealed class WorkerOptions
 {
     public const string SectionName = "Batch:Worker";
+    public const int DefaultMetricsPort = 9464;
+
+    /// <summary>Port of the listener serving <c>/metrics</c>, <c>/healthz</c> and <c>/readyz</c>; 0 turns it off.</summary>
+    public int MetricsPort { get; set; } = DefaultMetricsPort;
 
     /// <summary>Requests in flight at once from this process, across all its chunks.</summary>
     public int MaxConcurrentRequests { get; set; } = 256;

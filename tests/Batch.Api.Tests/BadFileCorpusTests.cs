@@ -39,7 +39,7 @@ public class BadFileCorpusTests(SmallLimitsApiFixture fixture) : IClassFixture<S
         { "invalid-utf8.jsonl", 422, 2, null, null, "not valid UTF-8" },
         { "line-too-long.jsonl", 422, 2, null, null, "longer than the limit of 4,096 bytes" },
         { "params-system-role.jsonl", 422, 1, "params.messages[0].role", null, "top-level system field" },
-        { "params-stream.jsonl", 422, 2, "params.stream", null, "stream is not supported" },
+        { "params-stream.jsonl", 422, 2, "params.stream", null, "stream must be true or false" },
         { "params-unknown-field.jsonl", 422, 1, "params.temprature", null, "Unknown field" },
         { "params-no-messages.jsonl", 422, 1, "params.messages", null, "required" },
         { "params-bad-max-tokens.jsonl", 422, 1, "params.max_tokens", null, "at least 1" },

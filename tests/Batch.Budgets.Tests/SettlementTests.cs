@@ -22,6 +22,23 @@ public class SettlementTests
     }
 
     [Fact]
+    public void A_stream_cut_midway_settles_to_what_its_events_showed_was_used()
+    {
+        var cut = new MessagesAttempt
+        {
+            Outcome = AttemptOutcome.Transient,
+            HttpStatus = 200,
+            Error = new ApiError("stream_cut", "The stream ended after 12 events without message_stop"),
+            PartialUsage = new MessageUsage(300, 100, 0, 100, 0, 120),
+        };
+
+        var settlement = Settlements.ForAttempt(Lease, cut);
+
+        // Kept: 400 input tokens and 120 output tokens the server counted before the cut; the rest comes back.
+        Assert.Equal((600, 680), (settlement.InputRefund, settlement.OutputRefund));
+    }
+
+    [Fact]
     public void Cache_reads_count_for_models_whose_setting_says_so()
     {
         var settlement = Settlements.ForAttempt(Lease with { CacheReadsCount = true }, Answered(input: 300, cacheWrite: 0, cacheRead: 1_000, output: 800));

@@ -39,7 +39,7 @@ public class ScheduleRunnerTests(SchedulesFixture fixture) : IClassFixture<Sched
             """);
         var scheduleId = (await CreateAsync(client, source, "Nightly reviews")).GetProperty("id").GetGuid();
 
-        await Runner(new ManualClock(SixAm)).RunAsync(scheduleId, "Nightly", CancellationToken.None);
+        await Runner(new ManualClock(SixAm)).RunAsync(scheduleId, "Nightly", null, CancellationToken.None);
 
         await using var db = fixture.Database.CreateContext();
         var original = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == source);
@@ -79,7 +79,7 @@ public class ScheduleRunnerTests(SchedulesFixture fixture) : IClassFixture<Sched
         await JobInputBlocks.MaterializeNextAsync(fixture.Database.DataSource, source, 1, CancellationToken.None);
         var scheduleId = (await CreateAsync(client, source, "Half expanded")).GetProperty("id").GetGuid();
 
-        await Runner(new ManualClock(SixAm)).RunAsync(scheduleId, "Nightly", CancellationToken.None);
+        await Runner(new ManualClock(SixAm)).RunAsync(scheduleId, "Nightly", null, CancellationToken.None);
 
         await using var db = fixture.Database.CreateContext();
         var copy = await db.Jobs.AsNoTracking().SingleAsync(j => j.ScheduleId == scheduleId);
@@ -101,22 +101,22 @@ public class ScheduleRunnerTests(SchedulesFixture fixture) : IClassFixture<Sched
         var runner = Runner(clock);
 
         // Two executions at once (the schedule row's lock orders them), then a Hangfire retry later in the same minute.
-        await Task.WhenAll(runner.RunAsync(scheduleId, "Nightly", CancellationToken.None), Runner(clock).RunAsync(scheduleId, "Nightly", CancellationToken.None));
+        await Task.WhenAll(runner.RunAsync(scheduleId, "Nightly", null, CancellationToken.None), Runner(clock).RunAsync(scheduleId, "Nightly", null, CancellationToken.None));
         clock.Now = SixAm.AddSeconds(50);
-        await runner.RunAsync(scheduleId, "Nightly", CancellationToken.None);
+        await runner.RunAsync(scheduleId, "Nightly", null, CancellationToken.None);
         var first = Assert.Single(await JobsOfAsync(scheduleId));
         Assert.Single(fixture.Enqueued<IJobRunner>(BatchQueues.Control, first));
 
         // The next firing finds the first job not yet picked up by any worker: no second copy, its start is enqueued again.
         clock.Now = SixAm.AddMinutes(1);
-        await runner.RunAsync(scheduleId, "Nightly", CancellationToken.None);
+        await runner.RunAsync(scheduleId, "Nightly", null, CancellationToken.None);
         Assert.Equal([first], await JobsOfAsync(scheduleId));
         Assert.Equal(2, fixture.Enqueued<IJobRunner>(BatchQueues.Control, first).Count);
 
         // Once a worker has started it, the next firing makes the next job.
         await SqlAsync($"UPDATE batch.jobs SET status = 1, started_at = now() WHERE id = '{first}'");
         clock.Now = SixAm.AddMinutes(2);
-        await runner.RunAsync(scheduleId, "Nightly", CancellationToken.None);
+        await runner.RunAsync(scheduleId, "Nightly", null, CancellationToken.None);
         var second = Assert.Single(await JobsOfAsync(scheduleId), id => id != first);
         Assert.Single(fixture.Enqueued<IJobRunner>(BatchQueues.Control, second));
         await using var db = fixture.Database.CreateContext();
@@ -134,8 +134,8 @@ public class ScheduleRunnerTests(SchedulesFixture fixture) : IClassFixture<Sched
         Assert.NotNull(fixture.RecurringJob(deleted));
         var runner = Runner(new ManualClock(SixAm));
 
-        await runner.RunAsync(disabled, "Nightly", CancellationToken.None);
-        await runner.RunAsync(deleted, "Nightly", CancellationToken.None);
+        await runner.RunAsync(disabled, "Nightly", null, CancellationToken.None);
+        await runner.RunAsync(deleted, "Nightly", null, CancellationToken.None);
 
         Assert.Empty(await JobsOfAsync(disabled));
         Assert.Empty(await JobsOfAsync(deleted));

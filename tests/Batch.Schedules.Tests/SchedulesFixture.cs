@@ -29,7 +29,7 @@ public sealed class SchedulesFixture : IAsyncLifetime
         await Database.InitializeAsync();
         Api = await TestHosts.StartApiAsync(Database.ConnectionString);
         Worker = BatchWorkerHost.Create([], builder => builder.Configuration.AddInMemoryCollection(
-            new Dictionary<string, string?> { ["ConnectionStrings:Batch"] = Database.ConnectionString }));
+            new Dictionary<string, string?> { ["ConnectionStrings:Batch"] = Database.ConnectionString, ["Batch:Worker:MetricsPort"] = "0" }));
     }
 
     public async Task DisposeAsync()

@@ -44,6 +44,8 @@ public sealed class DotnetProcess : IDisposable
         start.Environment["Logging__LogLevel__Hangfire"] = "Warning";
         start.Environment["Logging__Console__FormatterName"] = "simple";
         start.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
+        // Processes of parallel tests must not share the default metrics port; a test that scrapes gives a free one.
+        start.Environment["Batch__Worker__MetricsPort"] = "0";
         foreach (var (key, value) in settings)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
@@ -56,6 +58,14 @@ public sealed class DotnetProcess : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return started;
+    }
+
+    /// <summary>A TCP port nothing listens on right now, for a child process that must listen on a known one.</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Waits until the host says it has started (or the process has exited, which the caller's next step shows).</summary>

@@ -48,6 +48,8 @@ public static class TestHosts
         {
             ["ConnectionStrings:Batch"] = connectionString,
             ["Batch:AdminApiKey"] = AdminKey,
+            // Test classes run side by side: a worker listens for metrics only where a test asks for a port.
+            ["Batch:Worker:MetricsPort"] = "0",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

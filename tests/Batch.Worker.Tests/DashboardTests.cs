@@ -20,7 +20,7 @@ public class DashboardTests(PostgresDatabase database) : IClassFixture<PostgresD
         var jobInterfaces = typeof(BatchQueues).Assembly.GetTypes().Where(t => t.IsInterface).ToList();
         var workerInterfaces = typeof(BatchWorkerHost).Assembly.GetTypes().Where(t => t.IsInterface && t.IsPublic).ToList();
 
-        Assert.Equal(["IHealthProbe", "IJobRunner", "IProviderBatchRunner", "IRowChunkRunner", "IScheduleRunner"], jobInterfaces.Select(t => t.Name).Order());
+        Assert.Equal(["IHealthProbe", "IJobRunner", "IProviderBatchRunner", "IRetentionRunner", "IRowChunkRunner", "IScheduleRunner", "IWebhookSender"], jobInterfaces.Select(t => t.Name).Order());
         Assert.Empty(workerInterfaces);
         Assert.All(jobInterfaces.SelectMany(t => t.GetMethods()), method =>
             Assert.False(string.IsNullOrEmpty(method.GetCustomAttribute<JobDisplayNameAttribute>()?.DisplayName), $"{method.DeclaringType!.Name}.{method.Name}"));

@@ -8,9 +8,11 @@ using Batch.Api.Reports;
 using Batch.Api.ResultFiles;
 using Batch.Api.Uploads;
 using Batch.Data.Entities;
+using Batch.Data.Retention;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Batch.Api.Apis;
 
@@ -68,7 +70,7 @@ public static class JobsApi
             .WithDescription(ApiExamples.JobCost);
         api.MapDelete("/{id:guid}", DeleteAsync)
             .WithName("DeleteJob")
-            .WithSummary("Delete a finished (completed, failed or canceled) job and its rows.");
+            .WithSummary("Delete a finished (completed, failed or canceled) job: 204 once it is gone, or 202 for a large job, whose rows are deleted in the background (it is gone for the API at once). Its spend stays in the cost reports.");
 
         api.MapGet("/{id:guid}/results", GetResultsAsync)
             .WithName("GetJobResults")
@@ -155,13 +157,15 @@ public static class JobsApi
     private static async Task<Results<Ok<JobCost>, ProblemHttpResult>> GetCostAsync(Guid id, ClaimsPrincipal user, JobCosts costs, CancellationToken cancellationToken) =>
         await costs.ReadAsync(id, user.ToCaller(), cancellationToken) is { } cost ? TypedResults.Ok(cost) : ProblemResults.NotFound("job");
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(Guid id, ClaimsPrincipal user, JobActions actions, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, Accepted, ProblemHttpResult>> DeleteAsync(
+        Guid id, ClaimsPrincipal user, JobActions actions, IOptions<RetentionOptions> retention, CancellationToken cancellationToken)
     {
-        var outcome = await actions.DeleteAsync(id, user.ToCaller(), cancellationToken);
+        var outcome = await actions.DeleteAsync(id, user.ToCaller(), retention.Value, cancellationToken);
         return outcome switch
         {
             { Found: false } => ProblemResults.NotFound("job"),
             { Done: false } => ProblemResults.Conflict(outcome.Reason!),
+            { InBackground: true } => TypedResults.Accepted((string?)null),
             _ => TypedResults.NoContent(),
         };
     }

@@ -4,8 +4,10 @@ using Batch.Api.Batches;
 using Batch.Api.Jobs;
 using Batch.Api.ResultFiles;
 using Batch.Data.Entities;
+using Batch.Data.Retention;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace Batch.Api.Apis;
 
@@ -96,7 +98,7 @@ public static class MessageBatchesApi
     }
 
     private static async Task<Results<Ok<MessageBatchDeleted>, AnthropicError>> DeleteAsync(
-        string id, ClaimsPrincipal user, MessageBatchStore store, JobActions actions, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal user, MessageBatchStore store, JobActions actions, IOptions<RetentionOptions> retention, CancellationToken cancellationToken)
     {
         if (await FindAsync(id, user, store, cancellationToken) is not { } job)
         {
@@ -106,7 +108,7 @@ public static class MessageBatchesApi
         {
             return AnthropicError.InvalidRequest($"Batch {id} is still processing; it can be deleted once ended. Cancel it first.");
         }
-        var outcome = await actions.DeleteAsync(job.Id, user.ToCaller(), cancellationToken);
+        var outcome = await actions.DeleteAsync(job.Id, user.ToCaller(), retention.Value, cancellationToken);
         return outcome switch
         {
             { Found: false } => NotFound(id),

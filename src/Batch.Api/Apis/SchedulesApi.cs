@@ -252,7 +252,7 @@ public static class SchedulesApi
             return;
         }
         recurringJobs.AddOrUpdate<IScheduleRunner>(
-            recurringJobId, BatchQueues.Control, runner => runner.RunAsync(id, name, CancellationToken.None), schedule.Cron,
+            recurringJobId, BatchQueues.Control, runner => runner.RunAsync(id, name, null, CancellationToken.None), schedule.Cron,
             new RecurringJobOptions { TimeZone = ScheduleCron.TryFindTimeZone(schedule.TimeZone)! });
     }
 }

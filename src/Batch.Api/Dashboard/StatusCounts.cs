@@ -10,7 +10,7 @@ namespace Batch.Api.Dashboard;
 /// </summary>
 internal static class StatusCounts
 {
-    private const string Sql = "SELECT status, count(*)::int FROM batch.jobs GROUP BY status";
+    private const string Sql = "SELECT status, count(*)::int FROM batch.jobs WHERE deleted_at IS NULL GROUP BY status";
     private const string ItemKey = "batch:status-counts";
 
     public static readonly DashboardMetric Running = new("batches:running", "Running batches", page => CountMetric(page, JobStatus.Running, MetricStyle.Info, always: true));

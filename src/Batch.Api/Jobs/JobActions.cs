@@ -1,8 +1,11 @@
 using Batch.Api.Authentication;
 using Batch.Data.Entities;
+using Batch.Data.Retention;
 using Batch.Data.Rows;
+using Batch.Data.Webhooks;
 using Batch.Jobs;
 using Hangfire;
+using Hangfire.States;
 using Npgsql;
 
 namespace Batch.Api.Jobs;
@@ -13,6 +16,11 @@ public sealed record JobActionOutcome(bool Found, bool Done, string? Reason)
     public static readonly JobActionOutcome Success = new(true, true, null);
     public static readonly JobActionOutcome Missing = new(false, false, null);
 
+    /// <summary>Accepted: the rest happens in the background.</summary>
+    public static readonly JobActionOutcome Background = new(true, true, null) { InBackground = true };
+
+    public bool InBackground { get; init; }
+
     public static JobActionOutcome Refused(string reason) => new(true, false, reason);
 }
 
@@ -21,9 +29,9 @@ public sealed record JobActionOutcome(bool Found, bool Done, string? Reason)
 /// its rows in the same transaction), so it cannot race a worker that moves the job from queued to running or
 /// from running to completed: whichever commits second sees the other's status and does nothing.
 /// </summary>
-public sealed class JobActions(NpgsqlDataSource dataSource, IBackgroundJobClient backgroundJobs, TimeProvider time)
+public sealed partial class JobActions(NpgsqlDataSource dataSource, IBackgroundJobClient backgroundJobs, TimeProvider time, ILogger<JobActions> logger)
 {
-    private const string Visible = "id = @id AND (@admin OR project = @project)";
+    private const string Visible = "id = @id AND deleted_at IS NULL AND (@admin OR project = @project)";
 
     public async Task<JobActionOutcome> CancelAsync(Guid id, Caller caller, CancellationToken cancellationToken)
     {
@@ -39,23 +47,30 @@ public sealed class JobActions(NpgsqlDataSource dataSource, IBackgroundJobClient
         }
         // Rows a worker holds are left for it to record.
         await UnsentRows.CloseAsync(connection, id, RowStatus.Canceled, cancellationToken);
+        // The webhook carries the counts as the cancel left them, so it is recorded last, in the same transaction.
+        var (name, events) = await RecordTransitionAsync(connection, "SELECT * FROM batch.jobs WHERE id = @id", id, caller, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         await WakeProviderBatchesAsync(connection, id, caller, cancellationToken);
+        LogCanceled(logger, id, name);
+        backgroundJobs.EnqueueWebhooks(events, $"job.canceled of '{name}'");
         return JobActionOutcome.Success;
     }
 
     public async Task<JobActionOutcome> PauseAsync(Guid id, Caller caller, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var changed = await ExecuteAsync(connection, $"""
+        var (name, events) = await RecordTransitionAsync(connection, $"""
             UPDATE batch.jobs SET status = {(short)JobStatus.Paused}, status_reason = 'Paused by a user.', updated_at = @now
             WHERE {Visible} AND status IN ({(short)JobStatus.Queued}, {(short)JobStatus.Running})
+            RETURNING *
             """, id, caller, cancellationToken);
-        if (changed == 0)
+        if (name is null)
         {
             return await RefuseAsync(connection, id, caller, status => $"The job is {Name(status)}; only queued or running jobs can be paused.", cancellationToken);
         }
+        LogPaused(logger, id, name);
         await WakeProviderBatchesAsync(connection, id, caller, cancellationToken);
+        backgroundJobs.EnqueueWebhooks(events, $"job.paused of '{name}'");
         return JobActionOutcome.Success;
     }
 
@@ -123,23 +138,41 @@ public sealed class JobActions(NpgsqlDataSource dataSource, IBackgroundJobClient
         return JobActionOutcome.Success;
     }
 
-    public async Task<JobActionOutcome> DeleteAsync(Guid id, Caller caller, CancellationToken cancellationToken)
+    /// <summary>
+    /// Marks a finished job deleted (gone for the API at once), then deletes it in batches: now when it is small, else in the
+    /// background (<see cref="JobActionOutcome.InBackground"/>). Its spend stays in the cost reports.
+    /// </summary>
+    public async Task<JobActionOutcome> DeleteAsync(Guid id, Caller caller, RetentionOptions retention, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        try
+        await using var command = Command(connection, $"""
+            UPDATE batch.jobs SET deleted_at = @now, updated_at = @now
+            WHERE {Visible} AND status IN ({(short)JobStatus.Completed}, {(short)JobStatus.Failed}, {(short)JobStatus.Canceled}, {(short)JobStatus.Expired})
+              AND NOT EXISTS (SELECT 1 FROM batch.job_schedules s WHERE s.source_job_id = @id)
+            RETURNING name, row_count
+            """, id, caller);
+        string? name = null;
+        var rows = 0;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            var deleted = await ExecuteAsync(connection, $"""
-                DELETE FROM batch.jobs
-                WHERE {Visible} AND status IN ({(short)JobStatus.Completed}, {(short)JobStatus.Failed}, {(short)JobStatus.Canceled}, {(short)JobStatus.Expired})
-                """, id, caller, cancellationToken);
-            return deleted == 1
-                ? JobActionOutcome.Success
-                : await RefuseAsync(connection, id, caller, status => $"The job is {Name(status)}; only completed, failed, canceled or expired jobs can be deleted. Cancel it first.", cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                (name, rows) = (reader.GetString(0), reader.GetInt32(1));
+            }
         }
-        catch (PostgresException used) when (used.SqlState == PostgresErrorCodes.ForeignKeyViolation)
+        if (name is null)
         {
-            return JobActionOutcome.Refused("A schedule re-runs this job; delete the schedule first.");
+            return await RefuseAsync(connection, id, caller, status => status is JobStatus.Completed or JobStatus.Failed or JobStatus.Canceled or JobStatus.Expired
+                ? "A schedule re-runs this job; delete the schedule first."
+                : $"The job is {Name(status)}; only completed, failed, canceled or expired jobs can be deleted. Cancel it first.", cancellationToken);
         }
+        if (rows > retention.InlineDeleteRows)
+        {
+            backgroundJobs.Create<IRetentionRunner>(runner => runner.DeleteJobAsync(id, name, CancellationToken.None), new EnqueuedState(BatchQueues.Control));
+            return JobActionOutcome.Background;
+        }
+        await JobDeletion.DeleteAsync(dataSource, id, retention.BatchRows, onBatch: null, cancellationToken);
+        return JobActionOutcome.Success;
     }
 
     /// <summary>Sets (or, with null, removes) the job's spend cap; false when the caller sees no such job.</summary>
@@ -154,6 +187,28 @@ public sealed class JobActions(NpgsqlDataSource dataSource, IBackgroundJobClient
         command.Parameters.AddWithValue("cap", NpgsqlTypes.NpgsqlDbType.Numeric, (object?)maxCostUsd ?? DBNull.Value);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
+
+    /// <summary>
+    /// Runs <paramref name="changed"/> (a statement yielding the job's row, all columns, once its status has changed) and records
+    /// the job's webhook in the same statement; the job's name, or null when nothing changed, and the webhook events to enqueue.
+    /// </summary>
+    private async Task<(string? Name, Guid[] Events)> RecordTransitionAsync(
+        NpgsqlConnection connection, string changed, Guid id, Caller caller, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, $"""
+            WITH changed AS ({changed}),
+            events AS ({WebhookEvents.RecordFor("changed")})
+            SELECT c.name, ARRAY(SELECT id FROM events) FROM changed c
+            """, id, caller);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? (reader.GetString(0), reader.GetFieldValue<Guid[]>(1)) : (null, []);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} '{JobName}' canceled by a user")]
+    private static partial void LogCanceled(ILogger logger, Guid jobId, string? jobName);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} '{JobName}' paused by a user")]
+    private static partial void LogPaused(ILogger logger, Guid jobId, string jobName);
 
     /// <summary>Lowercase, as the API spells statuses.</summary>
     public static string Name(JobStatus status) => status.ToString().ToLowerInvariant();

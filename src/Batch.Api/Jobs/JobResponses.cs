@@ -69,7 +69,8 @@ public sealed record JobResponse(
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
     DateTimeOffset UpdatedAt,
-    JobLinks Links)
+    JobLinks Links,
+    JobWebhook Webhook)
 {
     public static JobResponse From(Job job, string account, HeldRows held, DateTimeOffset now)
     {
@@ -86,7 +87,8 @@ public sealed record JobResponse(
             EstimateSecondsLeft(job, done, now),
             job.DeliveryRequested, job.Delivery, job.DeliveryReason, job.DeadlineAt,
             job.CreatedAt, job.StartedAt, job.FinishedAt, job.UpdatedAt,
-            JobLinks.For(job.Id));
+            JobLinks.For(job.Id),
+            new JobWebhook(job.WebhookUrl, job.WebhookAttempts, job.WebhookLastStatus, job.WebhookLastError, job.WebhookLastAttemptAt));
     }
 
     /// <summary>Rows left at the pace kept since the job started; unknown until it runs and has finished a row.</summary>
@@ -100,6 +102,12 @@ public sealed record JobResponse(
         return elapsed <= 0 ? null : Math.Round(elapsed / done * (job.RowCount - done), 1);
     }
 }
+
+/// <summary>
+/// The job's own webhook URL (null: the project's default, if any), and how its latest webhook's delivery went: attempts so far,
+/// the last answer's HTTP status (null when none came) and error.
+/// </summary>
+public sealed record JobWebhook(string? Url, int Attempts, int? LastStatus, string? LastError, DateTimeOffset? LastAttemptAt);
 
 /// <summary>One page of jobs, newest first, in the Message Batches API's list shape.</summary>
 public sealed record JobList(IReadOnlyList<JobResponse> Data, bool HasMore, Guid? FirstId, Guid? LastId);

@@ -14,7 +14,7 @@ public sealed class JobStore(BatchDbContext db, TimeProvider time)
     public IQueryable<Job> Visible(Caller caller) => Visible(db.Jobs, caller);
 
     internal static IQueryable<Job> Visible(IQueryable<Job> jobs, Caller caller) =>
-        caller.IsAdmin ? jobs.AsNoTracking() : jobs.AsNoTracking().Where(j => j.Project == caller.Project);
+        caller.IsAdmin ? jobs.AsNoTracking().Where(j => j.DeletedAt == null) : jobs.AsNoTracking().Where(j => j.Project == caller.Project && j.DeletedAt == null);
 
     public async Task<JobResponse?> GetAsync(Guid id, Caller caller, CancellationToken cancellationToken)
     {

@@ -17,7 +17,7 @@ public sealed class JobCosts(BatchDbContext db)
     public async Task<JobCost?> ReadAsync(Guid jobId, Caller caller, CancellationToken cancellationToken)
     {
         var job = await db.Jobs.AsNoTracking()
-            .Where(j => j.Id == jobId && (caller.IsAdmin || j.Project == caller.Project))
+            .Where(j => j.Id == jobId && j.DeletedAt == null && (caller.IsAdmin || j.Project == caller.Project))
             .Select(j => new { j.MaxCostUsd })
             .SingleOrDefaultAsync(cancellationToken);
         if (job is null)

@@ -72,6 +72,9 @@ public sealed class JobSpec
         _ => Data.Entities.Delivery.Messages,
     };
 
+    /// <summary>Gets a signed POST when the job ends or pauses; the project's default webhook when absent.</summary>
+    public string? WebhookUrl { get; set; }
+
     /// <summary>A JSON Schema whose top level is an object: every answer must match it, and CSV results get a column per property.</summary>
     public JsonElement? OutputSchema { get; set; }
 
@@ -237,7 +240,7 @@ public sealed class JobSpec
 
     private const string KnownFields =
         "name, model, account, system, template, max_tokens, max_cost_usd, temperature, top_p, top_k, stop_sequences, metadata, cache_ttl, tools, tool_choice, " +
-        "priority, csv_delimiter, id_column, output_schema, output_mode, schema_retries, delivery, deadline";
+        "priority, csv_delimiter, id_column, output_schema, output_mode, schema_retries, delivery, deadline, webhook_url";
 
     private static string FirstSentence(string message)
     {

@@ -27,6 +27,7 @@ public sealed partial class JobUploader(
     [FromKeyedServices(JobUploader.DataSourceKey)] NpgsqlDataSource dataSource,
     BatchDbContext db,
     IOptions<UploadOptions> options,
+    IOptions<WebhookOptions> webhooks,
     IBackgroundJobClient backgroundJobs,
     TimeProvider time,
     ILogger<JobUploader> logger)
@@ -49,6 +50,8 @@ public sealed partial class JobUploader(
 
     private async Task<IResult> ReadAsync(HttpRequest request, Caller caller, JobEstimator estimator, bool estimateOnly, CancellationToken cancellationToken)
     {
+        using var activity = Telemetry.BatchActivities.Source.StartActivity(estimateOnly ? "batch.estimate" : "batch.upload");
+        activity?.SetTag("batch.project", caller.Project);
         try
         {
             return await ReadPartsAsync(request, caller, estimator, estimateOnly, cancellationToken);
@@ -113,6 +116,10 @@ public sealed partial class JobUploader(
                     spec = JobSpec.Parse(await ReadSmallPartAsync(section, cancellationToken));
                     var specErrors = new UploadErrors(_limits.MaxErrors);
                     spec.Validate(specErrors);
+                    if (WebhookUrls.Problem(spec.WebhookUrl, webhooks.Value.AllowPrivateNetworks) is { } webhookProblem)
+                    {
+                        specErrors.ForField("spec.webhook_url", webhookProblem);
+                    }
                     if (!specErrors.Any)
                     {
                         accountId = await ResolveAccountAsync(spec.Account, specErrors, cancellationToken);
@@ -183,6 +190,7 @@ public sealed partial class JobUploader(
             OutputMode = spec.ParsedOutputMode,
             SchemaRetries = spec.SchemaRetries ?? 1,
             IdempotencyKey = idempotencyKey,
+            WebhookUrl = spec.WebhookUrl,
             CreatedByKeyId = caller.KeyId,
             CreatedAt = now,
             UpdatedAt = now,
@@ -382,11 +390,11 @@ public sealed partial class JobUploader(
     {
         await using var command = new NpgsqlCommand("""
             INSERT INTO batch.jobs (id, project, name, status, account_id, model, system_prompt, user_template, max_tokens, max_cost_usd, default_params,
-                cache_ttl, priority, row_format, columns, output_schema, output_mode, schema_retries, idempotency_key, created_by_key_id, row_count,
+                cache_ttl, priority, row_format, columns, output_schema, output_mode, schema_retries, idempotency_key, webhook_url, created_by_key_id, row_count,
                 succeeded_rows, failed_rows, canceled_rows, input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,
                 output_tokens, cost_usd, created_at, updated_at, expires_at, delivery_requested, delivery, delivery_reason, deadline_at, deadline_after)
             VALUES (@id, @project, @name, @status, @account_id, @model, @system_prompt, @user_template, @max_tokens, @max_cost_usd, @default_params,
-                @cache_ttl, @priority, @row_format, @columns, @output_schema, @output_mode, @schema_retries, @idempotency_key, @created_by_key_id, 0,
+                @cache_ttl, @priority, @row_format, @columns, @output_schema, @output_mode, @schema_retries, @idempotency_key, @webhook_url, @created_by_key_id, 0,
                 0, 0, 0, 0, 0, 0, 0, 0, 0, @now, @now, @expires_at, @delivery_requested, @delivery, @delivery_reason, @deadline_at, @deadline_after)
             ON CONFLICT (project, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             """, connection);
@@ -410,6 +418,7 @@ public sealed partial class JobUploader(
         p.AddWithValue("output_mode", (short)job.OutputMode);
         p.AddWithValue("schema_retries", job.SchemaRetries);
         p.AddWithValue("idempotency_key", NpgsqlDbType.Varchar, (object?)job.IdempotencyKey ?? DBNull.Value);
+        p.AddWithValue("webhook_url", NpgsqlDbType.Varchar, (object?)job.WebhookUrl ?? DBNull.Value);
         p.AddWithValue("created_by_key_id", NpgsqlDbType.Uuid, (object?)job.CreatedByKeyId ?? DBNull.Value);
         p.AddWithValue("now", job.CreatedAt);
         p.AddWithValue("expires_at", NpgsqlDbType.TimestampTz, (object?)job.ExpiresAt ?? DBNull.Value);

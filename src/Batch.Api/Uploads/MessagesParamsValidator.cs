@@ -5,7 +5,7 @@ namespace Batch.Api.Uploads;
 
 /// <summary>
 /// Checks a JSONL line's <c>params</c> against the Messages API's rules (docs/messages-api.md) before
-/// anything is sent: required fields, no <c>stream</c>, no <c>system</c> role, no unknown top-level fields.
+/// anything is sent: required fields, <c>stream</c> a boolean, no <c>system</c> role, no unknown top-level fields.
 /// <c>model</c> and <c>max_tokens</c> may come from the job's spec instead.
 /// </summary>
 public static class MessagesParamsValidator
@@ -43,7 +43,11 @@ public static class MessagesParamsValidator
             switch (property.Name)
             {
                 case "stream":
-                    Error(Field(property), "stream is not supported: Batch records whole responses.");
+                    // Streamed answers are assembled into the same message a plain answer is; long outputs stream anyway.
+                    if (value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                    {
+                        Error(Field(property), "stream must be true or false.");
+                    }
                     break;
                 case "model":
                     if (value.ValueKind != JsonValueKind.String || value.GetString() is not { Length: > 0 and <= 200 } name)

@@ -23,6 +23,10 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         builder.Property(j => j.FirstRowsChecked).HasDefaultValue(false);
         builder.Property(j => j.DeliveryRequested).HasDefaultValue(Delivery.Messages);
         builder.Property(j => j.Delivery).HasDefaultValue(Delivery.Messages);
+        builder.Property(j => j.WebhookAttempts).HasDefaultValue(0);
+        builder.Property(j => j.WebhookUrl).HasMaxLength(2048);
+        builder.Property(j => j.WebhookLastError).HasMaxLength(1000);
+        builder.Property(j => j.ScheduleFiringId).HasMaxLength(100);
         // json, not jsonb: the schema's property order is the order of the CSV's columns.
         builder.Property(j => j.OutputSchema).HasColumnType("json");
         // Defaults for inserts that predate structured results (scripts, benchmarks); a sentinel no job uses makes EF always send the value.
@@ -53,5 +57,8 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         // The sweep that expires batches reads only jobs that can expire.
         builder.HasIndex(j => j.ExpiresAt).HasFilter("expires_at IS NOT NULL");
         builder.HasIndex(j => new { j.Project, j.IdempotencyKey }).IsUnique().HasFilter("idempotency_key IS NOT NULL");
+        builder.HasIndex(j => j.ScheduleFiringId).IsUnique().HasFilter("schedule_firing_id IS NOT NULL");
+        // Retention looks for ended jobs by when they ended.
+        builder.HasIndex(j => j.FinishedAt).HasFilter("finished_at IS NOT NULL");
     }
 }

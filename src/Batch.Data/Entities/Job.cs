@@ -82,6 +82,24 @@ public class Job
 
     public string? IdempotencyKey { get; set; }
     public Guid? ScheduleId { get; set; }
+
+    /// <summary>
+    /// The Hangfire job id of the schedule firing that created this job (unique), so a firing retried after a crash finds
+    /// the job it already made instead of copying the source again.
+    /// </summary>
+    public string? ScheduleFiringId { get; set; }
+
+    /// <summary>Where a POST goes when the job ends or pauses; the project's default (<see cref="ProjectSetting"/>) when null.</summary>
+    public string? WebhookUrl { get; set; }
+
+    /// <summary>Delivery attempts of the job's latest webhook, and what the last one got (HTTP status; null when no answer came).</summary>
+    public int WebhookAttempts { get; set; }
+    public int? WebhookLastStatus { get; set; }
+    public string? WebhookLastError { get; set; }
+    public DateTimeOffset? WebhookLastAttemptAt { get; set; }
+
+    /// <summary>Set when the job was deleted: it is gone for the API at once, and its rows are deleted in batches in the background.</summary>
+    public DateTimeOffset? DeletedAt { get; set; }
     public Guid? CreatedByKeyId { get; set; }
 
     public int RowCount { get; set; }

@@ -298,6 +298,10 @@ namespace Batch.Data.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("default_params");
 
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
                     b.Property<short>("Delivery")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("smallint")
@@ -394,6 +398,11 @@ namespace Batch.Data.Migrations
                         .HasColumnType("smallint")
                         .HasColumnName("row_format");
 
+                    b.Property<string>("ScheduleFiringId")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("schedule_firing_id");
+
                     b.Property<Guid?>("ScheduleId")
                         .HasColumnType("uuid")
                         .HasColumnName("schedule_id");
@@ -428,6 +437,30 @@ namespace Batch.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("user_template");
 
+                    b.Property<int>("WebhookAttempts")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(0)
+                        .HasColumnName("webhook_attempts");
+
+                    b.Property<DateTimeOffset?>("WebhookLastAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("webhook_last_attempt_at");
+
+                    b.Property<string>("WebhookLastError")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("webhook_last_error");
+
+                    b.Property<int?>("WebhookLastStatus")
+                        .HasColumnType("integer")
+                        .HasColumnName("webhook_last_status");
+
+                    b.Property<string>("WebhookUrl")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("webhook_url");
+
                     b.HasKey("Id")
                         .HasName("pk_jobs");
 
@@ -437,6 +470,15 @@ namespace Batch.Data.Migrations
                     b.HasIndex("ExpiresAt")
                         .HasDatabaseName("ix_jobs_expires_at")
                         .HasFilter("expires_at IS NOT NULL");
+
+                    b.HasIndex("FinishedAt")
+                        .HasDatabaseName("ix_jobs_finished_at")
+                        .HasFilter("finished_at IS NOT NULL");
+
+                    b.HasIndex("ScheduleFiringId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_jobs_schedule_firing_id")
+                        .HasFilter("schedule_firing_id IS NOT NULL");
 
                     b.HasIndex("Status")
                         .HasDatabaseName("ix_jobs_status");
@@ -450,6 +492,30 @@ namespace Batch.Data.Migrations
                         .HasFilter("idempotency_key IS NOT NULL");
 
                     b.ToTable("jobs", "batch");
+                });
+
+            modelBuilder.Entity("Batch.Data.Entities.JobCacheWarmup", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<DateTimeOffset?>("AnsweredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("answered_at");
+
+                    b.Property<DateTimeOffset>("ClaimedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("claimed_at");
+
+                    b.Property<Guid>("Warmer")
+                        .HasColumnType("uuid")
+                        .HasColumnName("warmer");
+
+                    b.HasKey("JobId")
+                        .HasName("pk_job_cache_warmups");
+
+                    b.ToTable("job_cache_warmups", "batch");
                 });
 
             modelBuilder.Entity("Batch.Data.Entities.JobErrorCount", b =>
@@ -775,6 +841,77 @@ namespace Batch.Data.Migrations
                     b.ToTable("job_schedules", "batch");
                 });
 
+            modelBuilder.Entity("Batch.Data.Entities.JobWebhookEvent", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id")
+                        .HasDefaultValueSql("gen_random_uuid()");
+
+                    b.Property<int>("Attempts")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(0)
+                        .HasColumnName("attempts");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("DeliveredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("delivered_at");
+
+                    b.Property<DateTimeOffset?>("GaveUpAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("gave_up_at");
+
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("last_error");
+
+                    b.Property<int?>("LastStatus")
+                        .HasColumnType("integer")
+                        .HasColumnName("last_status");
+
+                    b.Property<DateTimeOffset>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("payload");
+
+                    b.Property<short>("Status")
+                        .HasColumnType("smallint")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("url");
+
+                    b.HasKey("Id")
+                        .HasName("pk_job_webhook_events");
+
+                    b.HasIndex("JobId")
+                        .HasDatabaseName("ix_job_webhook_events_job_id");
+
+                    b.HasIndex("NextAttemptAt")
+                        .HasDatabaseName("ix_job_webhook_events_next_attempt_at")
+                        .HasFilter("delivered_at IS NULL AND gave_up_at IS NULL");
+
+                    b.ToTable("job_webhook_events", "batch");
+                });
+
             modelBuilder.Entity("Batch.Data.Entities.ModelPrice", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1053,6 +1190,32 @@ namespace Batch.Data.Migrations
                             ModelClass = "haiku-3",
                             StructuredOutputs = false
                         });
+                });
+
+            modelBuilder.Entity("Batch.Data.Entities.ProjectSetting", b =>
+                {
+                    b.Property<string>("Project")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("project");
+
+                    b.Property<int?>("RetentionDays")
+                        .HasColumnType("integer")
+                        .HasColumnName("retention_days");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("WebhookUrl")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("webhook_url");
+
+                    b.HasKey("Project")
+                        .HasName("pk_project_settings");
+
+                    b.ToTable("project_settings", "batch");
                 });
 
             modelBuilder.Entity("Batch.Data.Entities.ProviderAccount", b =>
@@ -1499,6 +1662,16 @@ namespace Batch.Data.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Batch.Data.Entities.JobCacheWarmup", b =>
+                {
+                    b.HasOne("Batch.Data.Entities.Job", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_job_cache_warmups_jobs_job_id");
+                });
+
             modelBuilder.Entity("Batch.Data.Entities.JobErrorCount", b =>
                 {
                     b.HasOne("Batch.Data.Entities.Job", null)
@@ -1547,6 +1720,16 @@ namespace Batch.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_job_schedules_jobs_source_job_id");
+                });
+
+            modelBuilder.Entity("Batch.Data.Entities.JobWebhookEvent", b =>
+                {
+                    b.HasOne("Batch.Data.Entities.Job", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_job_webhook_events_jobs_job_id");
                 });
 
             modelBuilder.Entity("Batch.Data.Entities.ProviderBatch", b =>

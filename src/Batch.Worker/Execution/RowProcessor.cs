@@ -25,7 +25,7 @@ internal enum RowFate
 /// Runs one row: build the request, wait for the cache warm-up when needed, then attempts under the
 /// retry pipeline (each attempt takes budget, sends, settles), then records the outcome.
 /// </summary>
-internal sealed partial class RowProcessor(
+internal sealed class RowProcessor(
     IMessagesClient client,
     MessagesResilience resilience,
     IRateBudgets budgets,
@@ -33,10 +33,10 @@ internal sealed partial class RowProcessor(
     CacheWarmth warmth,
     FirstRowsCheck firstRows,
     SpendCapGate caps,
+    RowTelemetry telemetry,
     IConfiguration configuration,
     TimeProvider time,
-    IOptions<WorkerOptions> options,
-    ILogger<RowProcessor> logger)
+    IOptions<WorkerOptions> options)
 {
     private readonly SemaphoreSlim _slots = new(options.Value.MaxConcurrentRequests);
 
@@ -48,6 +48,7 @@ internal sealed partial class RowProcessor(
         {
             return RowFate.Released;
         }
+        using var activity = RowTelemetry.StartRow(job, row);
 
         JsonObject body;
         AnswerFormat? format;
@@ -92,12 +93,12 @@ internal sealed partial class RowProcessor(
                 account.Id,
                 async (_, token) =>
                 {
-                    var lease = await budgets.AcquireAsync(demand, token);
+                    var lease = await telemetry.WaitForBudgetAsync(() => budgets.AcquireAsync(demand, token));
                     MessagesAttempt attempt;
                     control.RequestSent();
                     try
                     {
-                        attempt = await client.SendAsync(account, body, abort);
+                        attempt = await telemetry.SendAsync(job, model, () => client.SendAsync(account, body, abort));
                     }
                     catch (OperationCanceledException)
                     {
@@ -116,7 +117,7 @@ internal sealed partial class RowProcessor(
 
             if (answers.Answer is not null)
             {
-                warmth.Answered(job.Id);
+                await warmth.AnsweredAsync(job, warmup);
             }
             warmup?.Dispose();
 
@@ -126,7 +127,6 @@ internal sealed partial class RowProcessor(
                 var answered = await RecordAsync(Answered(job, row, leaseToken, answers, model));
                 if (last.Outcome == AttemptOutcome.PauseJob)
                 {
-                    LogPaused(logger, job.Id, last.HttpStatus, last.Error?.Type);
                     await control.PauseJobAsync(PauseReason(job, last));
                 }
                 return answered;
@@ -134,7 +134,6 @@ internal sealed partial class RowProcessor(
             switch (last.Outcome)
             {
                 case AttemptOutcome.PauseJob:
-                    LogPaused(logger, job.Id, last.HttpStatus, last.Error?.Type);
                     await control.PauseJobAsync(PauseReason(job, last));
                     return RowFate.Released;
                 default:
@@ -147,7 +146,6 @@ internal sealed partial class RowProcessor(
                     if (fate == RowFate.Recorded && last.Outcome == AttemptOutcome.RowFailed && FirstRowsCheck.MayBeShared(error.Type)
                         && await firstRows.ReasonToPauseAsync(job.Id, CancellationToken.None) is { } reason)
                     {
-                        LogFailFast(logger, job.Id, error.Type);
                         await control.PauseJobAsync(reason);
                     }
                     return fate;
@@ -169,8 +167,15 @@ internal sealed partial class RowProcessor(
         Error = new ApiError("canceled", "The request was abandoned before an answer came"),
     };
 
-    private async Task<RowFate> RecordAsync(RowResult result) =>
-        await writer.WriteAsync(result) ? RowFate.Recorded : RowFate.Superseded;
+    private async Task<RowFate> RecordAsync(RowResult result)
+    {
+        if (!await writer.WriteAsync(result))
+        {
+            return RowFate.Superseded;
+        }
+        telemetry.Recorded(result);
+        return RowFate.Recorded;
+    }
 
     private BudgetDemand Demand(JobContext job, ClaimedRow row, JsonObject body, string model, int maxTokens)
     {
@@ -223,10 +228,4 @@ internal sealed partial class RowProcessor(
             _ => $"Account '{job.Account.Name}' cannot be billed ({said}). Add credit, then resume.",
         };
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} paused: its first rows all failed with the same {ErrorType}")]
-    private static partial void LogFailFast(ILogger logger, Guid jobId, string errorType);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} paused by the provider's answer: HTTP {Status} {ErrorType}")]
-    private static partial void LogPaused(ILogger logger, Guid jobId, int? status, string? errorType);
 }

@@ -12,7 +12,7 @@ internal sealed record ClaimedRow(Guid JobId, int Seq, string CustomId, string I
 /// The hand-written SQL of the hot path: claiming rows with leases, renewing and releasing them, and the
 /// conditional status changes of a job. Every statement is one round trip.
 /// </summary>
-internal sealed class RowStore(NpgsqlDataSource dataSource)
+internal sealed class RowStore(NpgsqlDataSource dataSource, JobTransitions transitions)
 {
     // Expired leases first (a dead worker's rows), then pending rows in file order; SKIP LOCKED lets any
     // number of chunks in any number of processes claim side by side without waiting on each other. A new claim
@@ -157,9 +157,8 @@ internal sealed class RowStore(NpgsqlDataSource dataSource)
     /// running → completed, or failed (with the first error as the reason) when no row succeeded; only when no row is
     /// pending, leased or still in a block: whichever chunk finishes last wins. Null when the job is not finished.
     /// </summary>
-    public async Task<JobStatus?> TryFinishAsync(Guid jobId, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("""
+    public async Task<JobStatus?> TryFinishAsync(Guid jobId, CancellationToken cancellationToken) =>
+        (await transitions.ApplyAsync(jobId, """
             UPDATE batch.jobs SET
                 status = CASE WHEN succeeded_rows = 0 THEN 4 ELSE 3 END,
                 status_reason = CASE WHEN succeeded_rows = 0 THEN format(
@@ -173,24 +172,16 @@ internal sealed class RowStore(NpgsqlDataSource dataSource)
               AND NOT EXISTS (SELECT 1 FROM batch.job_rows WHERE job_id = $1 AND status = 0)
               AND NOT EXISTS (SELECT 1 FROM batch.job_rows WHERE job_id = $1 AND status = 1)
               AND NOT EXISTS (SELECT 1 FROM batch.job_input_blocks WHERE job_id = $1)
-            RETURNING status
-            """);
-        command.Parameters.Add(new() { Value = jobId });
-        return await command.ExecuteScalarAsync(cancellationToken) is short status ? (JobStatus)status : null;
-    }
+            RETURNING *
+            """, cancellationToken, jobId))?.Status;
 
     /// <summary>running (or queued) → paused or failed, with a reason a user can act on.</summary>
-    public async Task<bool> StopAsync(Guid jobId, JobStatus status, string reason, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("""
+    public async Task<bool> StopAsync(Guid jobId, JobStatus status, string reason, CancellationToken cancellationToken) =>
+        await transitions.ApplyAsync(jobId, """
             UPDATE batch.jobs SET status = $2, status_reason = $3, finished_at = CASE WHEN $2 = 4 THEN now() END, updated_at = now()
             WHERE id = $1 AND status IN (0, 1)
-            """);
-        command.Parameters.Add(new() { Value = jobId });
-        command.Parameters.Add(new() { Value = (short)status });
-        command.Parameters.Add(new() { Value = reason });
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
+            RETURNING *
+            """, cancellationToken, jobId, (short)status, reason) is not null;
 
     public async Task SetCacheNoteAsync(Guid jobId, string? note, CancellationToken cancellationToken)
     {

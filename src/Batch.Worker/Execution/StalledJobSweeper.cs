@@ -10,10 +10,12 @@ namespace Batch.Worker.Execution;
 /// Restarts running jobs that nobody works on: when a worker dies, its chunk jobs stay invisible to Hangfire
 /// for a long while, but its leases expire in <see cref="WorkerOptions.LeaseDuration"/>. A job seen twice in
 /// a row with claimable rows and no live lease gets a new chunk; one with nothing left is completed. Each sweep also
-/// runs the <see cref="SpendCapSweeper"/>, expires batches past their time and ends rows dead claims left in stopped jobs.
+/// runs the <see cref="SpendCapSweeper"/>, expires batches past their time, ends rows dead claims left in stopped jobs and
+/// enqueues overdue webhooks.
 /// </summary>
 internal sealed partial class StalledJobSweeper(
-    RowStore store, SpendCapSweeper spendCaps, NpgsqlDataSource dataSource, IBackgroundJobClient jobs, IOptions<WorkerOptions> options, ILogger<StalledJobSweeper> logger)
+    RowStore store, SpendCapSweeper spendCaps, Webhooks.WebhookSweep webhooks, NpgsqlDataSource dataSource, IBackgroundJobClient jobs,
+    IOptions<WorkerOptions> options, ILogger<StalledJobSweeper> logger)
     : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
@@ -42,6 +44,7 @@ internal sealed partial class StalledJobSweeper(
             await spendCaps.SweepAsync(cancellationToken);
             await JobExpiry.ExpireDueAsync(dataSource, jobId: null, cancellationToken);
             await JobExpiry.CloseAbandonedAsync(dataSource, cancellationToken);
+            await webhooks.SweepAsync(cancellationToken);
         }, e => LogFailed(logger, e), stoppingToken);
     }
 

@@ -87,6 +87,8 @@ internal sealed partial class SliceCutter(
                 try
                 {
                     body = RequestBuilder.Build(job, input, out _);
+                    // A line may ask for a stream (Messages requests assemble it); a provider batch refuses one, and answers whole anyway.
+                    body.Remove("stream");
                 }
                 catch (Exception e) when (e is RowInputException or JsonException)
                 {

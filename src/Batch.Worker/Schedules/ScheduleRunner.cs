@@ -2,7 +2,7 @@ using System.Globalization;
 using Batch.Data.Entities;
 using Batch.Jobs;
 using Hangfire;
-using Hangfire.States;
+using Hangfire.Server;
 using Npgsql;
 
 namespace Batch.Worker.Schedules;
@@ -47,13 +47,13 @@ public sealed partial class ScheduleRunner(
     private static readonly string CopyJobSql = $"""
         INSERT INTO batch.jobs (id, project, name, status, status_reason, account_id, model, system_prompt, user_template, max_tokens,
             max_cost_usd, default_params, cache_ttl, priority, row_format, columns, id_column, notes, first_rows_checked, cache_note, idempotency_key,
-            schedule_id, created_by_key_id, row_count,
+            schedule_id, schedule_firing_id, webhook_url, created_by_key_id, row_count,
             succeeded_rows, failed_rows, canceled_rows, input_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens,
             output_tokens, cost_usd, created_at, started_at, finished_at, updated_at,
             delivery_requested, delivery, delivery_reason, deadline_at, deadline_after, output_schema, output_mode, schema_retries)
         SELECT $1, project, $2, {(short)JobStatus.Queued}, NULL, account_id, model, system_prompt, user_template, max_tokens,
             max_cost_usd, default_params, cache_ttl, priority, row_format, columns, id_column, notes, false, NULL, NULL,
-            $3, NULL, row_count,
+            $3, $6::text, webhook_url, NULL, row_count,
             0, 0, 0, 0, 0, 0, 0,
             0, 0, $4, NULL, NULL, $4,
             delivery_requested,
@@ -82,7 +82,16 @@ public sealed partial class ScheduleRunner(
 
     private const string RecordRunSql = "UPDATE batch.job_schedules SET last_run_at = $2, last_job_id = $3 WHERE id = $1";
 
-    public async Task RunAsync(Guid scheduleId, string scheduleName, CancellationToken cancellationToken)
+    // The job this firing created before, if it got that far: a retry after a crash starts it instead of copying again.
+    private static readonly string FiringJobSql = $"""
+        SELECT id, name, status = {(short)JobStatus.Queued} AND started_at IS NULL FROM batch.jobs WHERE schedule_firing_id = $1
+        """;
+
+    public Task RunAsync(Guid scheduleId, string scheduleName, PerformContext? firing, CancellationToken cancellationToken) =>
+        FireAsync(scheduleId, firing?.BackgroundJob.Id, cancellationToken);
+
+    /// <param name="firingId">The Hangfire job id of this firing: a retry has the same one. Null: none known (a direct call).</param>
+    internal async Task FireAsync(Guid scheduleId, string? firingId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         Guid jobToStart;
@@ -91,7 +100,13 @@ public sealed partial class ScheduleRunner(
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
             var schedule = await LockAsync(connection, scheduleId, cancellationToken);
-            if (Skip(scheduleId, schedule, now) is { } skipped)
+            if (firingId is not null && await FindFiringJobAsync(connection, firingId, cancellationToken) is { } earlier)
+            {
+                LogRetriedFiring(logger, scheduleId, firingId, earlier.Id);
+                jobToStart = earlier.Waiting ? earlier.Id : Guid.Empty;
+                jobName = earlier.Name;
+            }
+            else if (Skip(scheduleId, schedule, now) is { } skipped)
             {
                 jobToStart = skipped;
                 jobName = schedule?.LastJobName ?? "";
@@ -101,7 +116,7 @@ public sealed partial class ScheduleRunner(
                 var found = schedule!;
                 jobToStart = Guid.CreateVersion7(now);
                 jobName = JobName(found.Name, now);
-                await ExecuteAsync(connection, CopyJobSql, cancellationToken, jobToStart, jobName, scheduleId, now, found.SourceJobId);
+                await ExecuteAsync(connection, CopyJobSql, cancellationToken, jobToStart, jobName, scheduleId, now, found.SourceJobId, (object?)firingId ?? DBNull.Value);
                 long rows;
                 await using (var copyRows = new NpgsqlCommand(CopyRowsSql, connection) { Parameters = { new() { Value = jobToStart }, new() { Value = found.SourceJobId } } })
                 {
@@ -164,6 +179,14 @@ public sealed partial class ScheduleRunner(
             reader.IsDBNull(7) ? null : reader.GetString(7));
     }
 
+    private static async Task<(Guid Id, string Name, bool Waiting)?> FindFiringJobAsync(NpgsqlConnection connection, string firingId, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(FiringJobSql, connection);
+        command.Parameters.Add(new() { Value = firingId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? (reader.GetGuid(0), reader.GetString(1), reader.GetBoolean(2)) : null;
+    }
+
     private static async Task<int> ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object[] values)
     {
         await using var command = new NpgsqlCommand(sql, connection);
@@ -190,6 +213,9 @@ public sealed partial class ScheduleRunner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Schedule {ScheduleId} created job {JobId} from job {SourceJobId} with {Rows} rows")]
     private static partial void LogCreated(ILogger logger, Guid scheduleId, Guid jobId, Guid sourceJobId, long rows);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Schedule {ScheduleId}'s firing {FiringId} ran before and created job {JobId}: starting that one if it has not started, copying nothing")]
+    private static partial void LogRetriedFiring(ILogger logger, Guid scheduleId, string firingId, Guid jobId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Schedule {ScheduleId} no longer exists: removing its recurring job")]
     private static partial void LogScheduleGone(ILogger logger, Guid scheduleId);

@@ -103,6 +103,21 @@ namespace Batch.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "project_settings",
+                schema: "batch",
+                columns: table => new
+                {
+                    project = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    webhook_url = table.Column<string>(type: "character varying(2048)", maxLength: 2048, nullable: true),
+                    retention_days = table.Column<int>(type: "integer", nullable: true),
+                    updated_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_project_settings", x => x.project);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "provider_accounts",
                 schema: "batch",
                 columns: table => new
@@ -186,6 +201,13 @@ namespace Batch.Data.Migrations
                     first_rows_checked = table.Column<bool>(type: "boolean", nullable: false, defaultValue: false),
                     idempotency_key = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
                     schedule_id = table.Column<Guid>(type: "uuid", nullable: true),
+                    schedule_firing_id = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    webhook_url = table.Column<string>(type: "character varying(2048)", maxLength: 2048, nullable: true),
+                    webhook_attempts = table.Column<int>(type: "integer", nullable: false, defaultValue: 0),
+                    webhook_last_status = table.Column<int>(type: "integer", nullable: true),
+                    webhook_last_error = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    webhook_last_attempt_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    deleted_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     created_by_key_id = table.Column<Guid>(type: "uuid", nullable: true),
                     row_count = table.Column<int>(type: "integer", nullable: false),
                     succeeded_rows = table.Column<int>(type: "integer", nullable: false),
@@ -273,6 +295,28 @@ namespace Batch.Data.Migrations
                         column: x => x.account_id,
                         principalSchema: "batch",
                         principalTable: "provider_accounts",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "job_cache_warmups",
+                schema: "batch",
+                columns: table => new
+                {
+                    job_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    warmer = table.Column<Guid>(type: "uuid", nullable: false),
+                    claimed_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    answered_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_job_cache_warmups", x => x.job_id);
+                    table.ForeignKey(
+                        name: "fk_job_cache_warmups_jobs_job_id",
+                        column: x => x.job_id,
+                        principalSchema: "batch",
+                        principalTable: "jobs",
                         principalColumn: "id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -447,6 +491,36 @@ namespace Batch.Data.Migrations
                         principalTable: "jobs",
                         principalColumn: "id",
                         onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "job_webhook_events",
+                schema: "batch",
+                columns: table => new
+                {
+                    id = table.Column<Guid>(type: "uuid", nullable: false, defaultValueSql: "gen_random_uuid()"),
+                    job_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    status = table.Column<short>(type: "smallint", nullable: false),
+                    url = table.Column<string>(type: "character varying(2048)", maxLength: 2048, nullable: false),
+                    payload = table.Column<string>(type: "jsonb", nullable: false),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    attempts = table.Column<int>(type: "integer", nullable: false, defaultValue: 0),
+                    next_attempt_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    last_status = table.Column<int>(type: "integer", nullable: true),
+                    last_error = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    delivered_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    gave_up_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_job_webhook_events", x => x.id);
+                    table.ForeignKey(
+                        name: "fk_job_webhook_events_jobs_job_id",
+                        column: x => x.job_id,
+                        principalSchema: "batch",
+                        principalTable: "jobs",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateTable(
@@ -691,6 +765,19 @@ namespace Batch.Data.Migrations
                 column: "source_job_id");
 
             migrationBuilder.CreateIndex(
+                name: "ix_job_webhook_events_job_id",
+                schema: "batch",
+                table: "job_webhook_events",
+                column: "job_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_job_webhook_events_next_attempt_at",
+                schema: "batch",
+                table: "job_webhook_events",
+                column: "next_attempt_at",
+                filter: "delivered_at IS NULL AND gave_up_at IS NULL");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_jobs_account_id",
                 schema: "batch",
                 table: "jobs",
@@ -702,6 +789,13 @@ namespace Batch.Data.Migrations
                 table: "jobs",
                 column: "expires_at",
                 filter: "expires_at IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_jobs_finished_at",
+                schema: "batch",
+                table: "jobs",
+                column: "finished_at",
+                filter: "finished_at IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "ix_jobs_project_created_at",
@@ -716,6 +810,14 @@ namespace Batch.Data.Migrations
                 columns: new[] { "project", "idempotency_key" },
                 unique: true,
                 filter: "idempotency_key IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_jobs_schedule_firing_id",
+                schema: "batch",
+                table: "jobs",
+                column: "schedule_firing_id",
+                unique: true,
+                filter: "schedule_firing_id IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "ix_jobs_status",
@@ -794,6 +896,10 @@ namespace Batch.Data.Migrations
                 schema: "batch");
 
             migrationBuilder.DropTable(
+                name: "job_cache_warmups",
+                schema: "batch");
+
+            migrationBuilder.DropTable(
                 name: "job_chunk_activity",
                 schema: "batch");
 
@@ -818,11 +924,19 @@ namespace Batch.Data.Migrations
                 schema: "batch");
 
             migrationBuilder.DropTable(
+                name: "job_webhook_events",
+                schema: "batch");
+
+            migrationBuilder.DropTable(
                 name: "model_prices",
                 schema: "batch");
 
             migrationBuilder.DropTable(
                 name: "model_settings",
+                schema: "batch");
+
+            migrationBuilder.DropTable(
+                name: "project_settings",
                 schema: "batch");
 
             migrationBuilder.DropTable(

@@ -1,0 +1,38 @@
+using Batch.Data.Entities;
+using Batch.Testing;
+using static Batch.Worker.Tests.WorkerTestKit;
+
+namespace Batch.Worker.Tests;
+
+/// <summary>One cache warm-up per job and cache lifetime across worker processes, counted by the simulator's prompt cache.</summary>
+public class CacheWarmupTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
+{
+    private static readonly string LongSystemPrompt =
+        "You label product reviews as positive, negative or mixed. " + string.Concat(Enumerable.Repeat("Be consistent and brief. ", 250));
+
+    [Fact]
+    public async Task Two_processes_starting_one_job_at_once_write_its_cache_once()
+    {
+        // Slow enough to answer that both starts send while the first warm-up is still out.
+        await using var simulator = await StartSimulatorAsync(o => o.TimeToFirstTokenMs = 400);
+        // One control thread each: while one process runs the first start, the other takes the second.
+        var settings = Settings(database, simulator, new() { ["Batch:Worker:ControlWorkers"] = "1", ["Batch:Worker:MaxConcurrentRequests"] = "16" });
+        using var first = WorkerProcess.Start(database.ConnectionString, settings);
+        using var second = WorkerProcess.Start(database.ConnectionString, settings);
+        await Task.WhenAll(first.WaitStartedAsync(), second.WaitStartedAsync());
+        const int rows = 60;
+        var jobId = await CreateTemplateJobAsync(database, rows, LongSystemPrompt);
+
+        EnqueueStart(database, jobId);
+        EnqueueStart(database, jobId);
+        var job = await WaitForStatusAsync(database, jobId, JobStatus.Completed);
+
+        var stats = simulator.GetStats();
+        Assert.All([first, second], worker => Assert.True(worker.Output.Any(line => line.Contains("' running:", StringComparison.Ordinal)),
+            $"no start in this process's log:\n{string.Join('\n', worker.Output)}"));
+        Assert.Equal(rows, job.Counters.SucceededRows);
+        Assert.Equal((1L, rows - 1L), (stats.Cache.Writes, stats.Cache.Reads));
+        Assert.Equal(job.Counters.CacheWrite5mTokens * (rows - 1), job.Counters.CacheReadTokens);
+        await Task.WhenAll(first.StopAsync(), second.StopAsync());
+    }
+}
