@@ -57,10 +57,14 @@ internal sealed class BatchRequestReader(UploadOptions uploadLimits, BatchesOpti
             }
             catch (JsonException invalid)
             {
+                // Every read is advanced, even one that ends the reading: otherwise Kestrel cannot drain the rest of the body
+                // after the answer, and aborts the connection under it.
+                body.AdvanceTo(buffer.End);
                 return AnthropicError.InvalidRequest($"The body is not valid JSON: {JsonlRowReader.WithoutPosition(invalid.Message)} (byte {invalid.BytePositionInLine} of line {invalid.LineNumber + 1}).");
             }
             if (Error() is { } error)
             {
+                body.AdvanceTo(buffer.End);
                 return error;
             }
             foreach (var (customId, start, length) in _ready)
