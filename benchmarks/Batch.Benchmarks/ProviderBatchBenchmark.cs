@@ -12,7 +12,7 @@ namespace Batch.Benchmarks;
 /// at a stated rate), each with one real worker process on a scratch database. Prints both costs and their ratio (goal:
 /// exactly 0.5x for the same tokens), both wall times, and the provider-batch run's overshoot over the simulator's own
 /// processing time (queue delay + rows / rate; goal: at most one poll interval).
-/// Arguments: [rows = 100000] [Messages RPM = 60000] [batch requests/s = 2000] [poll max seconds = 5] [requests per slice = 100000].
+/// Arguments: [rows = 100000] [Messages RPM = 60000] [batch requests/s = 2000] [poll max seconds = 5] [account batch_max_requests = 100000].
 /// </summary>
 public sealed class ProviderBatchBenchmark : IBenchmark
 {
@@ -47,11 +47,11 @@ public sealed class ProviderBatchBenchmark : IBenchmark
             ["Batch__ProviderBatches__PollMax"] = TimeSpan.FromSeconds(pollMax).ToString("c", CultureInfo.InvariantCulture),
         };
 
-        var messages = await RunAsync(server, simulator, settings, rows, Delivery.Messages, cancellationToken);
         var batch = await RunAsync(server, simulator, settings, rows, Delivery.ProviderBatch, cancellationToken);
+        var messages = await RunAsync(server, simulator, settings, rows, Delivery.Messages, cancellationToken);
         var processing = (QueueDelayMs / 1000) + (rows / rate);
 
-        Console.WriteLine($"{rows:N0} rows, claude-sonnet-4-5, no shared prefix; Messages at {rpm:N0} RPM; provider batches of up to {sliceRequests:N0} requests at {rate:N0} requests/s after {QueueDelayMs / 1000:0.#} s, polls 1 s doubling to {pollMax:0.#} s");
+        Console.WriteLine($"{rows:N0} rows, claude-sonnet-4-5, no shared prefix; Messages at {rpm:N0} RPM; provider batches (batch_max_requests {sliceRequests:N0}; slices aim at a 20th of the job) at {rate:N0} requests/s after {QueueDelayMs / 1000:0.#} s, polls 1 s doubling to {pollMax:0.#} s");
         Console.WriteLine($"{"delivery",-15} {"seconds",8} {"input tok",11} {"output tok",11} {"cost USD",12}");
         foreach (var (name, run) in new[] { ("messages", messages), ("provider_batch", batch) })
         {
@@ -60,6 +60,37 @@ public sealed class ProviderBatchBenchmark : IBenchmark
         Console.WriteLine($"cost ratio provider_batch / messages: {batch.CostUsd / messages.CostUsd} (same tokens: {batch.InputTokens == messages.InputTokens && batch.OutputTokens == messages.OutputTokens}); goal exactly 0.5");
         Console.WriteLine($"provider processing time {processing:0.0} s; wall {batch.Seconds:0.0} s; overshoot {batch.Seconds - processing:0.0} s; goal at most one poll interval ({pollMax:0.#} s)");
     }
+
+    /// <summary>Where the wall time went: each slice's submit, provider end and import, in seconds from the job's start.</summary>
+    private static async Task PrintTimelineAsync(NpgsqlDataSource dataSource, Guid jobId, DateTimeOffset enqueued, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT b.request_count,
+                   extract(epoch FROM b.created_at - j.started_at)::float8,
+                   extract(epoch FROM b.submitted_at - j.started_at)::float8,
+                   extract(epoch FROM b.ended_at - j.started_at)::float8,
+                   extract(epoch FROM b.imported_at - j.started_at)::float8,
+                   extract(epoch FROM j.finished_at - j.started_at)::float8,
+                   extract(epoch FROM j.started_at - $2)::float8
+            FROM batch.provider_batches b JOIN batch.jobs j ON j.id = b.job_id
+            WHERE b.job_id = $1 ORDER BY b.created_at
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        command.Parameters.Add(new NpgsqlParameter { Value = enqueued });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        Console.WriteLine($"{"slice rows",10} {"intent s",9} {"submitted",9} {"ended",9} {"imported",9} (seconds from the job's start)");
+        double? finished = null, started = null;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            Console.WriteLine($"{reader.GetInt32(0),10:N0} {Seconds(reader, 1),9} {Seconds(reader, 2),9} {Seconds(reader, 3),9} {Seconds(reader, 4),9}");
+            finished = reader.IsDBNull(5) ? null : reader.GetDouble(5);
+            started = reader.GetDouble(6);
+        }
+        Console.WriteLine($"the job started {started:0.0} s after it was enqueued and finished {finished:0.0} s after it started");
+    }
+
+    private static string Seconds(NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? "-" : reader.GetDouble(ordinal).ToString("0.0", CultureInfo.InvariantCulture);
 
     private sealed record Run(double Seconds, long InputTokens, long OutputTokens, decimal CostUsd);
 
@@ -77,10 +108,15 @@ public sealed class ProviderBatchBenchmark : IBenchmark
                     _ => "Arrived quickly, works as described.", Delivery: delivery),
                 cancellationToken);
 
+            var enqueued = DateTimeOffset.UtcNow;
             var clock = Stopwatch.StartNew();
             WorkerProcesses.EnqueueStart(connectionString, jobId);
             await workers.WaitForCompletionAsync(dataSource, jobId, cancellationToken);
             var seconds = clock.Elapsed.TotalSeconds;
+            if (delivery == Delivery.ProviderBatch)
+            {
+                await PrintTimelineAsync(dataSource, jobId, enqueued, cancellationToken);
+            }
             await using var command = dataSource.CreateCommand("SELECT input_tokens, output_tokens, cost_usd FROM batch.jobs WHERE id = $1");
             command.Parameters.Add(new NpgsqlParameter { Value = jobId });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -113,7 +113,8 @@ internal sealed class WorkerProcesses : IAsyncDisposable
     /// <summary>Starts the job as <c>POST /api/jobs/{id}/start</c> does: a Hangfire job on the control queue.</summary>
     public static void EnqueueStart(string connectionString, Guid jobId)
     {
-        var options = new PostgreSqlStorageOptions { SchemaName = Batch.Jobs.Extensions.HangfireSchema, PrepareSchemaIfNecessary = false };
+        // Long polling makes the enqueue NOTIFY the workers, as the API's does: without it a start waits for the next queue poll.
+        var options = new PostgreSqlStorageOptions { SchemaName = Batch.Jobs.Extensions.HangfireSchema, PrepareSchemaIfNecessary = false, EnableLongPolling = true };
         new BackgroundJobClient(new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options))
             .Enqueue<IJobRunner>(BatchQueues.Control, runner => runner.StartAsync(jobId, "test job", CancellationToken.None));
     }

@@ -51,6 +51,7 @@ public static class Extensions
         services.AddScoped<ApiKeyValidator>();
         services.Configure<UploadOptions>(builder.Configuration.GetSection(UploadOptions.Section));
         services.Configure<WebhookOptions>(builder.Configuration.GetSection(WebhookOptions.SectionName));
+        services.Configure<SliceSizing>(builder.Configuration.GetSection(SliceSizing.SectionName));
         services.Configure<RetentionOptions>(builder.Configuration.GetSection(RetentionOptions.SectionName));
         services.AddScoped<JobUploader>();
         services.AddKeyedSingleton(JobUploader.DataSourceKey, (_, _) => new Npgsql.NpgsqlDataSourceBuilder(builder.Configuration.GetConnectionString("Batch"))

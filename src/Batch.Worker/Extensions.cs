@@ -86,6 +86,7 @@ public static class Extensions
         var services = builder.Services;
         var section = builder.Configuration.GetSection(ProviderBatchOptions.SectionName);
         services.Configure<ProviderBatchOptions>(section);
+        services.Configure<SliceSizing>(section);
         services.AddTransient<IProviderBatchRunner, ProviderBatchRunner>();
         services.AddSingleton<PollChain>();
         services.AddSingleton<SliceStore>();

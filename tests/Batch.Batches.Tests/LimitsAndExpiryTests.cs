@@ -139,6 +139,20 @@ public sealed class LimitsAndExpiryTests(NoWorkerFixture fixture) : IClassFixtur
         Assert.Equal("invalid_request_error", error.GetProperty("error").GetProperty("type").GetString());
         Assert.StartsWith("requests.0.params.messages.0.role: ", error.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
 
+        // A system block whose type is not a string is a plain validation error, worded as the Messages API words it.
+        (status, error, _) = await PostAsync(client,
+            "{\"requests\": [{\"custom_id\": \"a\", \"params\": {\"model\": \"claude-sonnet-4-5\", \"max_tokens\": 5, \"system\": [{\"type\": 5, \"text\": \"x\"}], \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}}]}");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var systemMessage = error.GetProperty("error").GetProperty("message").GetString();
+        Assert.StartsWith("requests.0.params.system: ", systemMessage, StringComparison.Ordinal);
+        Assert.DoesNotContain("surrogate", systemMessage, StringComparison.Ordinal);
+
+        // No spec stands behind a batch: a missing model is a missing field, not "set model in the spec".
+        (status, error, _) = await PostAsync(client,
+            "{\"requests\": [{\"custom_id\": \"a\", \"params\": {\"max_tokens\": 5, \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}}]}");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("requests.0.params.model: Field required.", error.GetProperty("error").GetProperty("message").GetString());
+
         (status, error, _) = await PostAsync(client, "{\"requests\": [{\"custom_id\": \"a\", \"params\": {\"max_tokens\": 5, \"messages\": [");
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("invalid_request_error", error.GetProperty("error").GetProperty("type").GetString());

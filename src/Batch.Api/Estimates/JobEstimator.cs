@@ -7,6 +7,7 @@ using Batch.Budgets;
 using Batch.Data;
 using Batch.Data.Entities;
 using Batch.Data.Pricing;
+using Batch.Jobs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -18,7 +19,7 @@ namespace Batch.Api.Estimates;
 /// (a line fitted through the sample); without count_tokens, characters at <see cref="BudgetOptions.InitialCharactersPerToken"/>.
 /// The prefix is cached when it reaches the model's minimum: one write, every other row reads it.
 /// </summary>
-public sealed class JobEstimator(BatchDbContext db, TokenCounter counter, IOptions<EstimateOptions> options, IOptions<BudgetOptions> budgetOptions, TimeProvider time)
+public sealed class JobEstimator(BatchDbContext db, TokenCounter counter, IOptions<EstimateOptions> options, IOptions<BudgetOptions> budgetOptions, IOptions<SliceSizing> sizing, TimeProvider time)
 {
     // A message's role framing, for the character estimate: a few tokens.
     private const int FramingTokens = 4;
@@ -104,16 +105,17 @@ public sealed class JobEstimator(BatchDbContext db, TokenCounter counter, IOptio
         return new JobEstimate(
             rows.Rows, model, prefixTokens, uncachedInput, writes, reads, new OutputTokensEstimate(expectedOutput, maxOutput),
             cost, withoutCache, minutes.Limit, minutes.Limit is null ? null : Math.Round(minutes.Minutes, 1), counting, notes,
-            new ProviderBatchEstimate(batchCost, account.BatchWindow.TotalHours, Slices(rows, spec, account)));
+            new ProviderBatchEstimate(batchCost, account.BatchWindow.TotalHours, Slices(rows, spec, account, sizing.Value)));
     }
 
-    /// <summary>Slices the account's request and byte limits cut the job into; bytes from the rows' characters, the shared prefix repeated on each.</summary>
-    private static int Slices(EstimateRows rows, JobSpec spec, ProviderAccount account)
+    /// <summary>Slices a worker cuts the job into (its slice target, the account's request and byte limits); bytes from the rows' characters, the shared prefix repeated on each.</summary>
+    private static int Slices(EstimateRows rows, JobSpec spec, ProviderAccount account, SliceSizing sizing)
     {
         // A request's JSON around its text (model, max_tokens, roles, cache_control, custom_id): a couple of hundred bytes.
         const int EnvelopeBytes = 200;
         var bytes = rows.Characters + (rows.Rows * ((spec.System?.Length ?? 0) + EnvelopeBytes));
-        return (int)Math.Max(1, Math.Max(Math.Ceiling(rows.Rows / (double)account.BatchMaxRequests), Math.Ceiling(bytes / (double)account.BatchMaxBytes)));
+        var perSlice = Math.Min(account.BatchMaxRequests, sizing.Target(rows.Rows));
+        return (int)Math.Max(1, Math.Max(Math.Ceiling(rows.Rows / (double)perSlice), Math.Ceiling(bytes / (double)account.BatchMaxBytes)));
     }
 
     /// <summary>The shared prefix's tokens, and the tokens of each sampled row's own part (framing included).</summary>

@@ -29,6 +29,9 @@ public sealed class JsonlRowReader(UploadOptions options, UploadErrors errors, J
 
     public RowFormat? Format { get; private set; }
 
+    // Requests of a Message Batches create have no file and no spec: their errors are worded as the Messages API words them.
+    private bool _batchRequests;
+
     /// <summary>Template variable names in order of first appearance.</summary>
     public IReadOnlyList<string> Columns => _columns;
 
@@ -157,6 +160,7 @@ public sealed class JsonlRowReader(UploadOptions options, UploadErrors errors, J
     public UploadRow? ReadRequest(JsonElement request, long index)
     {
         Format = RowFormat.JsonlParams;
+        _batchRequests = true;
         if (request.ValueKind != JsonValueKind.Object)
         {
             errors.AtLine(index, $"Each request must be an object {{\"custom_id\", \"params\"}}; this one is {Describe(request.ValueKind)}.");
@@ -192,13 +196,13 @@ public sealed class JsonlRowReader(UploadOptions options, UploadErrors errors, J
                     body = property.Value;
                     break;
                 default:
-                    errors.AtLine(lineNumber, $"Unknown field '{property.Name}': a batch line is {{\"custom_id\", \"params\"}}.", property.Name);
+                    errors.AtLine(lineNumber, _batchRequests ? "Extra inputs are not permitted." : $"Unknown field '{property.Name}': a batch line is {{\"custom_id\", \"params\"}}.", property.Name);
                     break;
             }
         }
         if (body is null)
         {
-            errors.AtLine(lineNumber, "This line has no params; the first line of the file had, so every line must be {\"custom_id\", \"params\"}.", ParamsField);
+            errors.AtLine(lineNumber, _batchRequests ? "Field required." : "This line has no params; the first line of the file had, so every line must be {\"custom_id\", \"params\"}.", ParamsField);
             return null;
         }
         if (MessagesParamsValidator.Validate(body.Value, lineNumber, errors) is not { } valid)
@@ -207,11 +211,11 @@ public sealed class JsonlRowReader(UploadOptions options, UploadErrors errors, J
         }
         if (valid.Model is null && spec.Model is null)
         {
-            errors.AtLine(lineNumber, "No model: set params.model, or model in the spec.", "params.model");
+            errors.AtLine(lineNumber, _batchRequests ? "Field required." : "No model: set params.model, or model in the spec.", "params.model");
         }
         if (!valid.HasMaxTokens && spec.MaxTokens is null)
         {
-            errors.AtLine(lineNumber, "No max_tokens: set params.max_tokens, or max_tokens in the spec.", "params.max_tokens");
+            errors.AtLine(lineNumber, _batchRequests ? "Field required." : "No max_tokens: set params.max_tokens, or max_tokens in the spec.", "params.max_tokens");
         }
         if (spec.HasOutputSchema && valid.AnswerShapeField is { } shape)
         {

@@ -208,7 +208,7 @@ public static class MessagesParamsValidator
         foreach (var block in system.EnumerateArray())
         {
             if (block.ValueKind != JsonValueKind.Object
-                || !block.TryGetProperty("type"u8, out var type) || !type.ValueEquals("text"u8)
+                || !block.TryGetProperty("type"u8, out var type) || type.ValueKind != JsonValueKind.String || !type.ValueEquals("text"u8)
                 || !block.TryGetProperty("text"u8, out var text) || text.ValueKind != JsonValueKind.String)
             {
                 return false;

@@ -24,7 +24,8 @@ internal sealed record JobContext(
     PriceBook Prices,
     Delivery Delivery = Delivery.Messages,
     DateTimeOffset? DeadlineAt = null,
-    StructuredOutput? Output = null)
+    StructuredOutput? Output = null,
+    long RowCount = 0)
 {
     public TimeSpan CacheLifetime => CacheTtl == CacheTtl.OneHour ? TimeSpan.FromHours(1) : TimeSpan.FromMinutes(5);
 

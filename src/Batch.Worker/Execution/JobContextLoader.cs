@@ -87,7 +87,8 @@ internal sealed class JobContextLoader(BatchDbContext db, RowStore store)
             prices,
             job.Delivery,
             job.DeadlineAt,
-            output);
+            output,
+            job.RowCount);
     }
 }
 

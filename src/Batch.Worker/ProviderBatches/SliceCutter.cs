@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Batch.Data.Entities;
 using Batch.Data.Rows;
+using Batch.Jobs;
 using Batch.Messages;
 using Batch.Worker.Execution;
 using Batch.Worker.Requests;
@@ -44,6 +45,7 @@ internal sealed partial class SliceCutter(
     ResultWriter writer,
     TimeProvider time,
     IOptionsMonitor<ProviderBatchOptions> options,
+    IOptionsMonitor<SliceSizing> sizing,
     ILogger<SliceCutter> logger)
 {
     private const int BlocksPerExpansion = 10;
@@ -60,7 +62,7 @@ internal sealed partial class SliceCutter(
             return (CutOutcome.QueueFull, null);
         }
         var (jobCapped, accountLimited) = await caps.CapsAsync(job.Id, cancellationToken);
-        var wanted = (int)Math.Min(account.BatchMaxRequests, room);
+        var wanted = (int)Math.Min(Math.Min(account.BatchMaxRequests, room), sizing.CurrentValue.Target(job.RowCount));
         var maxItemBytes = account.BatchMaxBytes - ProviderBatchBody.BodyBytes(0, 0);
         var now = time.GetUtcNow();
 
