@@ -1,5 +1,7 @@
 using Batch.Data.Entities;
+using Batch.Simulator;
 using Batch.Testing;
+using Microsoft.Extensions.Hosting;
 using static Batch.Worker.Tests.ProviderBatchKit;
 using static Batch.Worker.Tests.WorkerTestKit;
 
@@ -94,23 +96,12 @@ public class ProviderBatchOutcomeTests(PostgresDatabase database) : IClassFixtur
         await using var simulator = await ProviderBatchKit.StartSimulatorAsync(requestsPerSecond: 10);
         using var worker = await TestHosts.StartWorkerAsync(database.ConnectionString, ProviderBatchKit.Settings(database, simulator));
         const int rows = 200;
-        var jobId = await CreateTemplateJobAsync(database, rows, systemPrompt: null, configure: ByProviderBatch);
-        EnqueueStart(worker, jobId);
-        await WaitUntilAsync(async () => (await ReadSlicesAsync(database, jobId)) is [{ Status: ProviderBatchStatus.InProgress }],
-            TimeSpan.FromSeconds(30), () => "the slice to be at the provider");
-        await WaitForAnsweredAsync(simulator, (await ReadSlicesAsync(database, jobId)).Single().ProviderBatchId!, requests: 5);
+        var jobId = await StartOneRunningSliceAsync(worker, simulator, rows);
 
         // As POST /api/jobs/{id}/cancel does: the job's status; the slice's rows stay with the slice until it is imported.
         await ExecuteAsync(database, $"UPDATE batch.jobs SET status = {(short)JobStatus.Canceled}, finished_at = now() WHERE id = $1", jobId);
-        await WaitUntilAsync(async () => (await ReadSlicesAsync(database, jobId)) is [{ Status: ProviderBatchStatus.Imported }],
-            TimeSpan.FromSeconds(30), () => "the canceled slice to be imported");
+        var (slice, stats) = await CanceledAtTheProviderAsync(simulator, jobId, rows);
 
-        var stats = simulator.GetStats();
-        var slice = (await ReadSlicesAsync(database, jobId)).Single();
-        Assert.Equal((1L, 1L), (stats.Batches.Submitted, stats.Batches.Canceled));
-        Assert.NotNull(slice.CancelRequestedAt);
-        Assert.InRange(slice.Canceled, 1, rows - 1);
-        Assert.Equal(rows, slice.Succeeded + slice.Canceled);
         var recorded = await ReadRowsAsync(database, jobId);
         Assert.Equal(slice.Succeeded, recorded.Count(r => r.Status == RowStatus.Succeeded));
         Assert.Equal(slice.Canceled, recorded.Count(r => r.Status == RowStatus.Canceled));
@@ -128,26 +119,14 @@ public class ProviderBatchOutcomeTests(PostgresDatabase database) : IClassFixtur
         using var worker = await TestHosts.StartWorkerAsync(database.ConnectionString, settings);
         using var client = api.CreateClient();
         const int rows = 200;
-        var jobId = await CreateTemplateJobAsync(database, rows, systemPrompt: null, configure: ByProviderBatch);
-        EnqueueStart(worker, jobId);
-        await WaitUntilAsync(async () => (await ReadSlicesAsync(database, jobId)) is [{ Status: ProviderBatchStatus.InProgress }],
-            TimeSpan.FromSeconds(30), () => "the slice to be at the provider");
-        await WaitForAnsweredAsync(simulator, (await ReadSlicesAsync(database, jobId)).Single().ProviderBatchId!, requests: 5);
+        var jobId = await StartOneRunningSliceAsync(worker, simulator, rows);
 
         using (var pause = await client.PostAsync(new Uri($"/api/jobs/{jobId}/pause", UriKind.Relative), null))
         {
             Assert.Equal(System.Net.HttpStatusCode.OK, pause.StatusCode);
         }
-        await WaitUntilAsync(async () => (await ReadSlicesAsync(database, jobId)) is [{ Status: ProviderBatchStatus.Imported }],
-            TimeSpan.FromSeconds(30), () => "the canceled slice to be imported");
-
         // The provider canceled what it had not answered; those rows wait, pending, for a resume; the answered ones are recorded.
-        var paused = simulator.GetStats();
-        var slice = (await ReadSlicesAsync(database, jobId)).Single();
-        Assert.Equal((1L, 1L), (paused.Batches.Submitted, paused.Batches.Canceled));
-        Assert.NotNull(slice.CancelRequestedAt);
-        Assert.InRange(slice.Canceled, 1, rows - 1);
-        Assert.Equal(rows, slice.Succeeded + slice.Canceled);
+        var (slice, _) = await CanceledAtTheProviderAsync(simulator, jobId, rows);
         var held = await ReadRowsAsync(database, jobId);
         Assert.Equal((slice.Succeeded, slice.Canceled), (held.Count(r => r.Status == RowStatus.Succeeded), held.Count(r => r.Status == RowStatus.Pending)));
         Assert.Equal(JobStatus.Paused, (await ReadJobAsync(database, jobId)).Status);
@@ -166,5 +145,31 @@ public class ProviderBatchOutcomeTests(PostgresDatabase database) : IClassFixtur
         Assert.Equal(rows, job.Counters.SucceededRows);
         Assert.All(await ReadRowsAsync(database, jobId), row => Assert.Equal((RowStatus.Succeeded, Delivery.ProviderBatch), (row.Status, row.Delivery)));
         await worker.StopAsync();
+    }
+
+    /// <summary>A job of <paramref name="rows"/> rows in one slice, running at the provider with a few requests answered.</summary>
+    private async Task<Guid> StartOneRunningSliceAsync(IHost worker, SimulatorServer simulator, int rows)
+    {
+        var jobId = await CreateTemplateJobAsync(database, rows, systemPrompt: null, configure: ByProviderBatch);
+        EnqueueStart(worker, jobId);
+        await WaitUntilAsync(async () => (await ReadSlicesAsync(database, jobId)) is [{ Status: ProviderBatchStatus.InProgress }],
+            TimeSpan.FromSeconds(30), () => "the slice to be at the provider");
+        await WaitForAnsweredAsync(simulator, (await ReadSlicesAsync(database, jobId)).Single().ProviderBatchId!, requests: 5);
+        return jobId;
+    }
+
+    /// <summary>Waits for the job's one slice, stopped with the job, to be imported: asked to cancel, canceled at the provider part-way.</summary>
+    private async Task<(ProviderBatch Slice, SimulatorStatsSnapshot Stats)> CanceledAtTheProviderAsync(
+        SimulatorServer simulator, Guid jobId, int rows)
+    {
+        await WaitUntilAsync(async () => (await ReadSlicesAsync(database, jobId)) is [{ Status: ProviderBatchStatus.Imported }],
+            TimeSpan.FromSeconds(30), () => "the canceled slice to be imported");
+        var stats = simulator.GetStats();
+        var slice = (await ReadSlicesAsync(database, jobId)).Single();
+        Assert.Equal((1L, 1L), (stats.Batches.Submitted, stats.Batches.Canceled));
+        Assert.NotNull(slice.CancelRequestedAt);
+        Assert.InRange(slice.Canceled, 1, rows - 1);
+        Assert.Equal(rows, slice.Succeeded + slice.Canceled);
+        return (slice, stats);
     }
 }
