@@ -30,35 +30,62 @@ public sealed class BatchCreateBenchmark : IBenchmark
             Console.WriteLine($"generated {requests:N0} requests, {size / 1e6:F1} MB: {body}");
 
             // Control characters as quote and delimiter: each line goes in whole, as text.
-            var copySeconds = await UploadBenchmark.PsqlCopyAsync(connectionString, lines, "line text", "FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02'", cancellationToken);
-            Console.WriteLine($"psql \\copy of the request lines into a plain table: {copySeconds:F2} s, {size / 1e6 / copySeconds:F1} MB/s");
+            // \copy's time moves by half between runs on this machine (checkpoints, the page cache): the median of three.
+            var copies = new List<double>();
+            for (var i = 0; i < 3; i++)
+            {
+                copies.Add(await UploadBenchmark.PsqlCopyAsync(connectionString, lines, "line text", "FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02'", cancellationToken));
+            }
+            var copySeconds = Median(copies);
+            Console.WriteLine($"psql \\copy of the request lines into a plain table: median {copySeconds:F2} s ({string.Join(", ", copies.Select(c => c.ToString("F2", CultureInfo.InvariantCulture)))}), {size / 1e6 / copySeconds:F1} MB/s");
 
             await using var api = await BatchApiProcess.StartAsync(connectionString, cancellationToken);
             Console.WriteLine($"API process {api.ProcessId} started, RSS {api.RssMegabytes():F0} MB");
-            var cpuBefore = api.CpuSeconds();
-            var started = Stopwatch.GetTimestamp();
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/v1/messages/batches", UriKind.Relative))
+            // The first create in a fresh process also pays for compiling its code; a service that has run a while does not.
+            var cold = await CreateAsync(api, body, connectionString, cancellationToken);
+            var warmRuns = new List<Create>();
+            for (var i = 0; i < 3; i++)
             {
-                Content = new StreamContent(File.OpenRead(body), 1 << 20) { Headers = { ContentType = new("application/json") } },
-            };
-            using var response = await api.Client.SendAsync(request, cancellationToken);
-            var answer = await response.Content.ReadAsStringAsync(cancellationToken);
-            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                throw new InvalidOperationException($"Create failed: {(int)response.StatusCode} {answer}");
+                warmRuns.Add(await CreateAsync(api, body, connectionString, cancellationToken));
             }
-            Console.WriteLine($"Batch create (stream-parse, validate, binary COPY of row blocks, one transaction): {seconds:F2} s, {size / 1e6 / seconds:F1} MB/s, {requests / seconds:N0} requests/s; API CPU {api.CpuSeconds() - cpuBefore:F2} s");
-            Console.WriteLine($"ratio (\\copy time / Batch time): {copySeconds / seconds:F2}x (goal >= 0.5x)");
+            var warm = warmRuns.OrderBy(r => r.Seconds).ElementAt(1);
+            foreach (var (name, run) in new[] { ("first create in a fresh process", cold), ("median of the next three (warm)", warm) })
+            {
+                Console.WriteLine($"Batch create, {name} (stream-parse, validate, binary COPY of row blocks, one transaction): {run.Seconds:F2} s, {size / 1e6 / run.Seconds:F1} MB/s, {requests / run.Seconds:N0} requests/s; API CPU {run.CpuSeconds:F2} s");
+                Console.WriteLine($"  ratio (\\copy time / Batch time): {copySeconds / run.Seconds:F2}x (goal >= 0.5x)");
+            }
             Console.WriteLine($"API peak RSS (VmHWM): {api.PeakRssMegabytes():F0} MB (goal < 300 MB)");
-
-            var jobId = Guid.ParseExact(System.Text.Json.JsonDocument.Parse(answer).RootElement.GetProperty("id").GetString()!["msgbatch_".Length..], "N");
-            await api.DeleteJobAsync($"{{\"id\": \"{jobId}\"}}", connectionString, cancellationToken);
         }
         finally
         {
             folder.Delete(recursive: true);
         }
+    }
+
+    private sealed record Create(double Seconds, double CpuSeconds);
+
+    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+
+    /// <summary>One create of the whole body, timed; the job is deleted after, so the next create starts from the same table.</summary>
+    private static async Task<Create> CreateAsync(BatchApiProcess api, string body, string connectionString, CancellationToken cancellationToken)
+    {
+        var cpuBefore = api.CpuSeconds();
+        var started = Stopwatch.GetTimestamp();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/v1/messages/batches", UriKind.Relative))
+        {
+            Content = new StreamContent(File.OpenRead(body), 1 << 20) { Headers = { ContentType = new("application/json") } },
+        };
+        using var response = await api.Client.SendAsync(request, cancellationToken);
+        var answer = await response.Content.ReadAsStringAsync(cancellationToken);
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var cpu = api.CpuSeconds() - cpuBefore;
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"Create failed: {(int)response.StatusCode} {answer}");
+        }
+        var jobId = Guid.ParseExact(System.Text.Json.JsonDocument.Parse(answer).RootElement.GetProperty("id").GetString()!["msgbatch_".Length..], "N");
+        await api.DeleteJobAsync($"{{\"id\": \"{jobId}\"}}", connectionString, cancellationToken);
+        return new Create(seconds, cpu);
     }
 
     /// <summary>Writes the requests one a line (for \copy) and as one create body; returns the body's size.</summary>
