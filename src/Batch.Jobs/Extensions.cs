@@ -1,9 +1,11 @@
 using Hangfire;
+using Hangfire.AspNetCore;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Batch.Jobs;
 
@@ -30,10 +32,14 @@ public static class Extensions
             var options = StorageOptions(invisibilityTimeout);
             return new PostgreSqlStorage(new NpgsqlConnectionFactory(WithPoolSize(connectionString, maxPoolSize), options), options);
         });
+        // Likewise the activator: AddHangfire registers JobActivator.Current, the last host's, so a worker could build its jobs
+        // from another host's services (an API's, or a stopped host's).
+        builder.Services.AddSingleton<JobActivator>(services => new AspNetCoreJobActivator(services.GetRequiredService<IServiceScopeFactory>()));
         builder.Services.AddHangfire((services, configuration) => configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
+            .UseLogProvider(new HostLogProvider(services.GetRequiredService<ILoggerFactory>()))
             .UseStorage(services.GetRequiredService<JobStorage>()));
         return builder;
     }

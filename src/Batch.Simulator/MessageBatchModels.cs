@@ -30,3 +30,10 @@ public sealed record BatchCounts(
     long RequestsErrored,
     long RequestsExpired,
     long RequestsCanceled);
+
+/// <summary>
+/// The Message Batches queue in <c>/_simulator/stats</c>: the most requests ever waiting across the batches in progress (a
+/// client that keeps to a queue limit never pushes it past that), and creates refused with a 429 for passing
+/// <see cref="SimulatorOptions.BatchQueueLimit"/>.
+/// </summary>
+public sealed record BatchQueueCounts(long PeakWaitingRequests, long CreatesRefused);

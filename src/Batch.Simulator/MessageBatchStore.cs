@@ -27,8 +27,10 @@ internal sealed class MessageBatchStore(SimulatorState state)
             var waiting = _batches.Where(b => b.EndedTicks is null).Sum(b => (long)b.Items.Length - b.Handled);
             if (options.BatchQueueLimit > 0 && waiting + items.Count > options.BatchQueueLimit)
             {
+                state.Stats.BatchCreateRefused();
                 return null;
             }
+            state.Stats.BatchQueued(waiting + items.Count);
             var firstDue = Math.Max(now + Ticks(options.BatchQueueDelayMs), _busyUntilTicks);
             var batch = new MessageBatch(Ids.MessageBatch(), [.. items], [.. items.Select(Draw)], now,
                 now + (long)(options.BatchExpirySeconds * TimeSpan.TicksPerSecond), firstDue, options.BatchRequestsPerSecond);

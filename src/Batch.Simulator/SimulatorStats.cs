@@ -23,6 +23,10 @@ internal sealed class SimulatorStats
     private readonly long[] _batches = new long[8];
     private static readonly string[] BatchResults = ["succeeded", "errored", "expired", "canceled"];
 
+    // The batch queue: the most requests ever waiting at once, and creates refused for passing the queue limit.
+    private long _peakQueued;
+    private long _createsRefused;
+
     public void RequestStarted()
     {
         var current = Interlocked.Increment(ref _concurrent);
@@ -63,6 +67,13 @@ internal sealed class SimulatorStats
         Interlocked.Increment(ref _batches[2]);
         Interlocked.Add(ref _batches[4 + Array.IndexOf(BatchResults, "canceled")], requests);
     }
+
+    /// <summary>A batch was created with <paramref name="waiting"/> requests waiting across the batches in progress, its own included.</summary>
+    /// <remarks>Called under the batch store's lock, so the peak needs no compare-and-swap.</remarks>
+    public void BatchQueued(long waiting) => Volatile.Write(ref _peakQueued, Math.Max(Volatile.Read(ref _peakQueued), waiting));
+
+    /// <summary>A create answered 429: its requests would have passed the queue limit.</summary>
+    public void BatchCreateRefused() => Interlocked.Increment(ref _createsRefused);
 
     public void BatchDeleted() => Interlocked.Increment(ref _batches[3]);
 
@@ -128,7 +139,8 @@ internal sealed class SimulatorStats
             Volatile.Read(ref _countTokens),
             new BatchCounts(Read(_batches, 0), Read(_batches, 1), Read(_batches, 2), Read(_batches, 3), Read(_batches, 4), Read(_batches, 5),
                 Read(_batches, 6), Read(_batches, 7)),
-            Volatile.Read(ref _streamed));
+            Volatile.Read(ref _streamed),
+            new BatchQueueCounts(Volatile.Read(ref _peakQueued), Volatile.Read(ref _createsRefused)));
     }
 
     /// <summary>Clears everything but the in-flight count, which requests still running will decrement.</summary>
@@ -143,6 +155,8 @@ internal sealed class SimulatorStats
         Interlocked.Exchange(ref _peakConcurrent, Volatile.Read(ref _concurrent));
         Interlocked.Exchange(ref _countTokens, 0);
         Array.Clear(_batches);
+        Interlocked.Exchange(ref _peakQueued, 0);
+        Interlocked.Exchange(ref _createsRefused, 0);
         Interlocked.Exchange(ref _streamed, 0);
     }
 

@@ -23,7 +23,8 @@ public sealed record SimulatorStatsSnapshot(
     double SpendUsd,
     long CountTokensRequests,
     BatchCounts Batches,
-    long StreamedRequests = 0)
+    long StreamedRequests = 0,
+    BatchQueueCounts? BatchQueue = null)
 {
     /// <summary>The stable key of a prompt: the first 16 hex digits of SHA-256 over the UTF-8 text of its last user message.</summary>
     public static string PromptKeyOf(string lastUserText) =>

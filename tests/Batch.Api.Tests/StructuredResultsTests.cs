@@ -83,6 +83,23 @@ public class StructuredResultsTests(ApiFixture fixture) : IClassFixture<ApiFixtu
         var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == id);
         Assert.Equal(schema, job.OutputSchema);
         Assert.Equal((mode, retries), (job.OutputMode, job.SchemaRetries));
+        // The API shows them as stored: the schema as a JSON object, the mode in the spec's spelling.
+        var shown = JsonDocument.Parse(await client.GetStringAsync(new Uri($"/api/jobs/{id}", UriKind.Relative))).RootElement;
+        Assert.True(JsonElement.DeepEquals(JsonDocument.Parse(schema).RootElement, shown.GetProperty("output_schema")), shown.GetProperty("output_schema").ToString());
+        Assert.Equal(JsonNamingPolicy.SnakeCaseLower.ConvertName(mode.ToString()), shown.GetProperty("output_mode").GetString());
+        Assert.Equal(retries, shown.GetProperty("schema_retries").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_job_without_a_schema_shows_no_schema_settings()
+    {
+        using var client = fixture.Api.CreateClient();
+
+        var id = await Uploads.CreateJobAsync(client, """{"model": "claude-haiku-4-5", "template": "{{text}}", "max_tokens": 8}""", Uploads.Csv(1));
+
+        var shown = JsonDocument.Parse(await client.GetStringAsync(new Uri($"/api/jobs/{id}", UriKind.Relative))).RootElement;
+        Assert.Equal((JsonValueKind.Null, JsonValueKind.Null, JsonValueKind.Null),
+            (shown.GetProperty("output_schema").ValueKind, shown.GetProperty("output_mode").ValueKind, shown.GetProperty("schema_retries").ValueKind));
     }
 
     [Fact]

@@ -181,6 +181,72 @@ public class BrowserTests(DashboardFixture fixture) : IClassFixture<DashboardFix
     }
 
     [Fact]
+    public async Task An_expired_batch_draws_its_expired_rows_beside_the_succeeded_ones_on_the_list_and_its_page()
+    {
+        using var admin = fixture.Api.CreateClient();
+        const int rows = 200;
+        var jobId = await Uploads.CreateJobAsync(admin, Spec("Expiring"), Uploads.Csv(rows));
+        // At ten rows a second, the job is still running once some rows are in: then it reaches its time.
+        await WorkerTestKit.WaitUntilAsync(async () => (await WorkerTestKit.ReadJobAsync(fixture.Database, jobId)).Counters.SucceededRows >= 5,
+            TimeSpan.FromSeconds(60), () => "five rows recorded");
+        await WorkerTestKit.ExecuteAsync(fixture.Database, "UPDATE batch.jobs SET expires_at = now() WHERE id = $1", jobId);
+        await WorkerTestKit.WaitForStatusAsync(fixture.Database, jobId, JobStatus.Expired);
+        Job job = null!;
+        await WorkerTestKit.WaitUntilAsync(async () =>
+            {
+                var c = (job = await WorkerTestKit.ReadJobAsync(fixture.Database, jobId)).Counters;
+                return c.SucceededRows + c.FailedRows + c.CanceledRows + c.ExpiredRows == rows;
+            }, TimeSpan.FromSeconds(30), () => "the rows in flight recorded");
+        var (succeeded, expired) = (job.Counters.SucceededRows, job.Counters.ExpiredRows);
+        Assert.True(succeeded >= 5 && expired > 0, $"{succeeded} succeeded, {expired} expired");
+        var page = await SignedInPageAsync();
+
+        await page.GotoAsync("/hangfire/batches?status=expired");
+        var bar = page.Locator($"tr[data-batch-id='{jobId}'] .batch-progress");
+        await Expect(bar.Locator(".progress-bar-expired")).ToBeVisibleAsync();
+        await Expect(bar.Locator(".progress-bar-success")).ToBeVisibleAsync();
+        await Expect(bar).ToHaveAttributeAsync("title", $"{succeeded:N0} succeeded, 0 failed, 0 canceled, {expired:N0} expired, 0 to do");
+        await Expect(page.Locator(".batch-legend [data-legend=expired] .progress-bar-expired")).ToBeVisibleAsync();
+        await page.GotoAsync($"/hangfire/batches/{jobId}");
+        var summary = page.Locator("[data-region=summary]");
+        await Expect(summary.Locator("[data-count=expired]")).ToHaveTextAsync($"{expired:N0}");
+        await Expect(summary.Locator(".batch-legend [data-legend=expired]")).ToHaveTextAsync($"{expired:N0} expired");
+        await Expect(summary.Locator(".batch-legend [data-legend=succeeded]")).ToHaveTextAsync($"{succeeded:N0} succeeded");
+        await Expect(summary.Locator(".batch-progress")).ToHaveAttributeAsync("data-expired", $"{expired}");
+
+        // Drawn in the same proportions as the rows: the expired segment's share of the bar is the expired rows' share.
+        var widths = await summary.Locator(".batch-progress").EvaluateAsync<double[]>(
+            "bar => ['success', 'expired'].map(k => bar.querySelector('.progress-bar-' + k).getBoundingClientRect().width / bar.getBoundingClientRect().width)");
+        Assert.InRange(widths[0], (double)succeeded / rows - 0.01, (double)succeeded / rows + 0.01);
+        Assert.InRange(widths[1], (double)expired / rows - 0.01, (double)expired / rows + 0.01);
+    }
+
+    [Fact]
+    public async Task The_spec_shows_the_output_schema_cut_short_its_mode_and_its_retries()
+    {
+        using var admin = fixture.Api.CreateClient();
+        var reasons = string.Join(", ", Enumerable.Range(1, 60).Select(i => $"\"reason_{i}\": {{\"type\": \"string\"}}"));
+        var spec = $$$"""
+            {"name": "Schema spec", "model": "{{{WorkerTestKit.Model}}}", "template": "Classify: {{text}}", "max_tokens": 16,
+             "output_schema": {"type": "object", "properties": {"sentiment": {"type": "string", "enum": ["positive", "negative"]}, {{{reasons}}}},
+                               "additionalProperties": false},
+             "output_mode": "tool", "schema_retries": 3}
+            """;
+        var jobId = await Uploads.CreateJobAsync(admin, spec, Uploads.Csv(2));
+        var page = await SignedInPageAsync();
+
+        await page.GotoAsync($"/hangfire/batches/{jobId}");
+
+        var specTable = page.Locator(".batch-spec");
+        await Expect(specTable.Locator("[data-spec=output_mode]")).ToHaveTextAsync("tool");
+        await Expect(specTable.Locator("[data-spec=schema_retries]")).ToHaveTextAsync("3");
+        var schema = await specTable.Locator("tr", new() { HasText = "Output schema" }).Locator("code").TextContentAsync();
+        Assert.StartsWith("{\"type\": \"object\", \"properties\": {\"sentiment\"", schema, StringComparison.Ordinal);
+        Assert.EndsWith("…", schema, StringComparison.Ordinal);
+        Assert.True(schema!.Length <= 401, $"{schema.Length} characters");
+    }
+
+    [Fact]
     public async Task Budgets_and_costs_draw_their_charts_from_what_jobs_recorded()
     {
         var jobId = await CompletedJobAsync("Costed", 40);

@@ -218,7 +218,11 @@ public sealed class MessageBatchesTests : SimulatorTest
 
         _time.Advance(TimeSpan.FromMilliseconds(1_200));
         Assert.Equal(200, (await Client.PostAsync(Create(RequestsOf(3)), Batches)).Status);
-        Assert.Equal(2, Server.GetStats().Batches.Submitted);
+        var stats = Server.GetStats();
+        Assert.Equal(2, stats.Batches.Submitted);
+        // The refusal is counted, and the queue never held more than the limit.
+        Assert.Equal(1, stats.BatchQueue!.CreatesRefused);
+        Assert.InRange(stats.BatchQueue.PeakWaitingRequests, 4, 5);
     }
 
     [Fact]

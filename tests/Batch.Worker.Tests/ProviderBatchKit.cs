@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Batch.Data.Entities;
 using Batch.Simulator;
 using Batch.Testing;
@@ -40,6 +41,18 @@ internal static class ProviderBatchKit
     {
         job.DeliveryRequested = Delivery.ProviderBatch;
         job.Delivery = Delivery.ProviderBatch;
+    }
+
+    /// <summary>Waits until the provider has answered at least <paramref name="requests"/> of its batch, read through its own API.</summary>
+    public static async Task WaitForAnsweredAsync(SimulatorServer simulator, string providerBatchId, int requests)
+    {
+        using var provider = new HttpClient { BaseAddress = simulator.BaseUrl };
+        provider.DefaultRequestHeaders.Add("x-api-key", simulator.ApiKey);
+        provider.DefaultRequestHeaders.Add("anthropic-version", "2023-06-01");
+        long answered = 0;
+        await WorkerTestKit.WaitUntilAsync(async () => (answered = JsonDocument.Parse(await provider.GetStringAsync(new Uri($"v1/messages/batches/{providerBatchId}", UriKind.Relative)))
+                .RootElement.GetProperty("request_counts").GetProperty("succeeded").GetInt64()) >= requests,
+            TimeSpan.FromSeconds(30), () => $"{requests} requests answered at the provider; {answered} are");
     }
 
     public static async Task<List<ProviderBatch>> ReadSlicesAsync(PostgresDatabase database, Guid jobId)

@@ -1,6 +1,7 @@
-using System.Text.Json;
 using Batch.Data.Entities;
+using Batch.Simulator;
 using Batch.Testing;
+using Microsoft.Extensions.Hosting;
 using static Batch.Worker.Tests.ProviderBatchKit;
 using static Batch.Worker.Tests.WorkerTestKit;
 
@@ -95,34 +96,80 @@ public class ProviderBatchOutcomeTests(PostgresDatabase database) : IClassFixtur
         await using var simulator = await ProviderBatchKit.StartSimulatorAsync(requestsPerSecond: 10);
         using var worker = await TestHosts.StartWorkerAsync(database.ConnectionString, ProviderBatchKit.Settings(database, simulator));
         const int rows = 200;
+        var jobId = await StartOneRunningSliceAsync(worker, simulator, rows);
+
+        // As POST /api/jobs/{id}/cancel does: the job's status; the slice's rows stay with the slice until it is imported.
+        await ExecuteAsync(database, $"UPDATE batch.jobs SET status = {(short)JobStatus.Canceled}, finished_at = now() WHERE id = $1", jobId);
+        var (slice, stats) = await CanceledAtTheProviderAsync(simulator, jobId, rows);
+
+        var recorded = await ReadRowsAsync(database, jobId);
+        Assert.Equal(slice.Succeeded, recorded.Count(r => r.Status == RowStatus.Succeeded));
+        Assert.Equal(slice.Canceled, recorded.Count(r => r.Status == RowStatus.Canceled));
+        Assert.Equal(stats.Batches.RequestsSucceeded, slice.Succeeded);
+        await worker.StopAsync();
+    }
+
+    [Fact]
+    public async Task Pausing_the_job_cancels_its_batch_at_the_provider_and_resuming_sends_the_rest_once()
+    {
+        // 10 requests a second: the 200-row slice is still running when the job is paused.
+        await using var simulator = await ProviderBatchKit.StartSimulatorAsync(requestsPerSecond: 10);
+        var settings = ProviderBatchKit.Settings(database, simulator);
+        await using var api = await TestHosts.StartApiAsync(database.ConnectionString, settings);
+        using var worker = await TestHosts.StartWorkerAsync(database.ConnectionString, settings);
+        using var client = api.CreateClient();
+        const int rows = 200;
+        var jobId = await StartOneRunningSliceAsync(worker, simulator, rows);
+
+        using (var pause = await client.PostAsync(new Uri($"/api/jobs/{jobId}/pause", UriKind.Relative), null))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, pause.StatusCode);
+        }
+        // The provider canceled what it had not answered; those rows wait, pending, for a resume; the answered ones are recorded.
+        var (slice, _) = await CanceledAtTheProviderAsync(simulator, jobId, rows);
+        var held = await ReadRowsAsync(database, jobId);
+        Assert.Equal((slice.Succeeded, slice.Canceled), (held.Count(r => r.Status == RowStatus.Succeeded), held.Count(r => r.Status == RowStatus.Pending)));
+        Assert.Equal(JobStatus.Paused, (await ReadJobAsync(database, jobId)).Status);
+
+        using (var resume = await client.PostAsync(new Uri($"/api/jobs/{jobId}/resume", UriKind.Relative), null))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, resume.StatusCode);
+        }
+        var job = await WaitForStatusAsync(database, jobId, JobStatus.Completed);
+
+        // A second slice took exactly the rows the first gave back: no row was answered twice.
+        var stats = simulator.GetStats();
+        var slices = await ReadSlicesAsync(database, jobId);
+        Assert.Equal([rows, slice.Canceled], slices.Select(s => s.RequestCount));
+        Assert.Equal((2L, (long)rows + slice.Canceled, (long)rows), (stats.Batches.Submitted, stats.Batches.RequestsSubmitted, stats.Batches.RequestsSucceeded));
+        Assert.Equal(rows, job.Counters.SucceededRows);
+        Assert.All(await ReadRowsAsync(database, jobId), row => Assert.Equal((RowStatus.Succeeded, Delivery.ProviderBatch), (row.Status, row.Delivery)));
+        await worker.StopAsync();
+    }
+
+    /// <summary>A job of <paramref name="rows"/> rows in one slice, running at the provider with a few requests answered.</summary>
+    private async Task<Guid> StartOneRunningSliceAsync(IHost worker, SimulatorServer simulator, int rows)
+    {
         var jobId = await CreateTemplateJobAsync(database, rows, systemPrompt: null, configure: ByProviderBatch);
         EnqueueStart(worker, jobId);
         await WaitUntilAsync(async () => (await ReadSlicesAsync(database, jobId)) is [{ Status: ProviderBatchStatus.InProgress }],
             TimeSpan.FromSeconds(30), () => "the slice to be at the provider");
-        var providerId = (await ReadSlicesAsync(database, jobId)).Single().ProviderBatchId!;
-        using var provider = new HttpClient { BaseAddress = simulator.BaseUrl };
-        provider.DefaultRequestHeaders.Add("x-api-key", simulator.ApiKey);
-        provider.DefaultRequestHeaders.Add("anthropic-version", "2023-06-01");
-        long answered = 0;
-        await WaitUntilAsync(async () => (answered = JsonDocument.Parse(await provider.GetStringAsync(new Uri($"v1/messages/batches/{providerId}", UriKind.Relative)))
-                .RootElement.GetProperty("request_counts").GetProperty("succeeded").GetInt64()) >= 5,
-            TimeSpan.FromSeconds(30), () => $"5 requests answered at the provider; {answered} are");
+        await WaitForAnsweredAsync(simulator, (await ReadSlicesAsync(database, jobId)).Single().ProviderBatchId!, requests: 5);
+        return jobId;
+    }
 
-        // As POST /api/jobs/{id}/cancel does: the job's status; the slice's rows stay with the slice until it is imported.
-        await ExecuteAsync(database, $"UPDATE batch.jobs SET status = {(short)JobStatus.Canceled}, finished_at = now() WHERE id = $1", jobId);
+    /// <summary>Waits for the job's one slice, stopped with the job, to be imported: asked to cancel, canceled at the provider part-way.</summary>
+    private async Task<(ProviderBatch Slice, SimulatorStatsSnapshot Stats)> CanceledAtTheProviderAsync(
+        SimulatorServer simulator, Guid jobId, int rows)
+    {
         await WaitUntilAsync(async () => (await ReadSlicesAsync(database, jobId)) is [{ Status: ProviderBatchStatus.Imported }],
             TimeSpan.FromSeconds(30), () => "the canceled slice to be imported");
-
         var stats = simulator.GetStats();
         var slice = (await ReadSlicesAsync(database, jobId)).Single();
         Assert.Equal((1L, 1L), (stats.Batches.Submitted, stats.Batches.Canceled));
         Assert.NotNull(slice.CancelRequestedAt);
         Assert.InRange(slice.Canceled, 1, rows - 1);
         Assert.Equal(rows, slice.Succeeded + slice.Canceled);
-        var recorded = await ReadRowsAsync(database, jobId);
-        Assert.Equal(slice.Succeeded, recorded.Count(r => r.Status == RowStatus.Succeeded));
-        Assert.Equal(slice.Canceled, recorded.Count(r => r.Status == RowStatus.Canceled));
-        Assert.Equal(stats.Batches.RequestsSucceeded, slice.Succeeded);
-        await worker.StopAsync();
+        return (slice, stats);
     }
 }

@@ -61,6 +61,38 @@ public class WebhookTests(PostgresDatabase database) : IClassFixture<PostgresDat
     }
 
     [Fact]
+    public async Task An_expired_job_posts_one_webhook_with_its_expired_rows_counted()
+    {
+        await using var receiver = await Receiver.StartAsync(failFirst: 0);
+        await using var simulator = await StartSimulatorAsync();
+        // Never started: its rows stay pending until a worker's sweep finds the job past its time.
+        var jobId = await CreateTemplateJobAsync(database, rows: 30, systemPrompt: null, configure: job =>
+        {
+            job.ExpiresAt = DateTimeOffset.UtcNow.AddSeconds(-1);
+            job.WebhookUrl = receiver.Url;
+        });
+        using var worker = await TestHosts.StartWorkerAsync(database.ConnectionString, Settings(database, simulator, WebhookSettings(allowPrivate: true)));
+
+        await WaitForStatusAsync(database, jobId, JobStatus.Expired);
+        await WaitUntilAsync(async () => (await ReadJobAsync(database, jobId)).WebhookLastStatus == 200, TimeSpan.FromSeconds(30), () => "the delivery recorded");
+
+        var (body, signature, id, answered) = Assert.Single(receiver.Received);
+        Assert.Equal(200, answered);
+        Assert.True(SignatureHolds(signature, body), signature);
+        using var document = JsonDocument.Parse(body);
+        Assert.Equal("job.expired", document.RootElement.GetProperty("type").GetString());
+        Assert.Equal(id, document.RootElement.GetProperty("id").GetString());
+        var job = document.RootElement.GetProperty("job");
+        Assert.Equal("expired", job.GetProperty("status").GetString());
+        Assert.StartsWith("Expired at ", job.GetProperty("status_reason").GetString(), StringComparison.Ordinal);
+        var counts = job.GetProperty("counts");
+        Assert.Equal((0, 0, 0, 30), (counts.GetProperty("succeeded").GetInt32(), counts.GetProperty("failed").GetInt32(),
+            counts.GetProperty("canceled").GetInt32(), counts.GetProperty("expired").GetInt32()));
+        Assert.Equal(1L, await ScalarAsync(database, "SELECT count(*) FROM batch.job_webhook_events WHERE job_id = $1", jobId));
+        Assert.Equal(0L, await ScalarAsync(database, $"SELECT count(*) FROM batch.job_rows WHERE job_id = $1 AND status <> {(short)RowStatus.Expired}", jobId));
+    }
+
+    [Fact]
     public async Task Private_addresses_are_refused_in_the_spec_and_when_a_name_resolves_to_one()
     {
         await using var receiver = await Receiver.StartAsync(failFirst: 0);

@@ -3,6 +3,7 @@ using Batch.Api.Authentication;
 using Batch.Api.Batches;
 using Batch.Api.Jobs;
 using Batch.Api.ResultFiles;
+using Batch.Api.Uploads;
 using Batch.Data.Entities;
 using Batch.Data.Retention;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -23,7 +24,8 @@ public static class MessageBatchesApi
 
         api.MapPost("/", CreateAsync)
             .WithName("CreateMessageBatch")
-            .WithSummary("Create a batch from {\"requests\": [{\"custom_id\", \"params\"}]}: a job of one row per request, read as the body streams in.")
+            .WithSummary("Create a batch from {\"requests\": [{\"custom_id\", \"params\"}]}: a job of one row per request, read as the body streams in. "
+                + "Optional headers batch-delivery (messages, provider_batch, auto) and batch-deadline (RFC 3339 time or a duration such as 30h) choose its delivery.")
             .Accepts<BatchCreateBody>("application/json");
         api.MapGet("/{id}", RetrieveAsync)
             .WithName("RetrieveMessageBatch")
@@ -49,7 +51,12 @@ public static class MessageBatchesApi
     private static async Task<Results<Ok<MessageBatch>, AnthropicError>> CreateAsync(
         HttpRequest request, ClaimsPrincipal user, MessageBatchCreator creator, IConfiguration configuration, CancellationToken cancellationToken)
     {
-        var (job, error) = await creator.CreateAsync(request, user.ToCaller(), cancellationToken);
+        var delivery = MessageBatchDelivery.Read(request.Headers, out var headerError);
+        if (headerError is not null)
+        {
+            return AnthropicError.InvalidRequest(headerError);
+        }
+        var (job, error) = await creator.CreateAsync(request, user.ToCaller(), cancellationToken, delivery);
         return job is null ? error! : TypedResults.Ok(MessageBatch.From(job, PublicBaseUrl.For(request, configuration)));
     }
 

@@ -26,7 +26,9 @@ public sealed partial class MessageBatchCreator(
     ILogger<MessageBatchCreator> logger)
 {
     /// <summary>The job created, or the error to answer.</summary>
-    public async Task<(Job? Job, AnthropicError? Error)> CreateAsync(HttpRequest request, Caller caller, CancellationToken cancellationToken)
+    /// <param name="delivery">Asked for in the create's headers; null for Messages requests.</param>
+    public async Task<(Job? Job, AnthropicError? Error)> CreateAsync(
+        HttpRequest request, Caller caller, CancellationToken cancellationToken, MessageBatchDelivery? delivery = null)
     {
         var limits = options.Value;
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
@@ -35,7 +37,7 @@ public sealed partial class MessageBatchCreator(
         }
         try
         {
-            return await StoreAsync(request, caller, limits, cancellationToken);
+            return await StoreAsync(request, caller, limits, delivery, cancellationToken);
         }
         catch (BadHttpRequestException tooLarge) when (tooLarge.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -43,7 +45,8 @@ public sealed partial class MessageBatchCreator(
         }
     }
 
-    private async Task<(Job?, AnthropicError?)> StoreAsync(HttpRequest request, Caller caller, BatchesOptions limits, CancellationToken cancellationToken)
+    private async Task<(Job?, AnthropicError?)> StoreAsync(
+        HttpRequest request, Caller caller, BatchesOptions limits, MessageBatchDelivery? delivery, CancellationToken cancellationToken)
     {
         var accountId = await db.ProviderAccounts.AsNoTracking().Where(a => a.IsDefault).Select(a => (Guid?)a.Id).FirstOrDefaultAsync(cancellationToken);
         if (accountId is null)
@@ -64,6 +67,7 @@ public sealed partial class MessageBatchCreator(
             UpdatedAt = now,
             ExpiresAt = now + limits.Expiry,
         };
+        var deliveryNotes = delivery is null ? [] : await delivery.ApplyAsync(db, job, cancellationToken);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await JobUploader.InsertJobAsync(connection, job, cancellationToken);
@@ -77,7 +81,7 @@ public sealed partial class MessageBatchCreator(
 
         job.RowCount = copy.Rows;
         job.Model = reader.FirstModel ?? "";
-        job.Notes = [.. await UploadNotes.ForModelAsync(db, job.Model, cancellationToken)];
+        job.Notes = [.. await UploadNotes.ForModelAsync(db, job.Model, cancellationToken), .. deliveryNotes];
         await JobUploader.FinishJobAsync(connection, job, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
 

@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Json;
+using Batch.Api.Jobs;
 using Batch.Data.Entities;
 using Hangfire.Dashboard;
 using Hangfire.Dashboard.Pages;
@@ -80,12 +82,13 @@ internal sealed class BatchPage(BatchModel model) : RazorPage
         return $"""
             <p class="batch-status">{StatusLabel(job.Status)} <span class="text-muted">{E(job.Project)} · {E(job.Model)} · account {E(job.Account)}</span></p>
             {reason}{notes}
-            {ProgressBar(counts.Succeeded, counts.Failed, counts.Canceled, job.RowCount)}
+            {ProgressBar(counts, job.RowCount)}
+            {ProgressLegend(counts, job.RowCount)}
             <table class="table table-condensed batch-counters">
-              <tr><th>Rows</th><td>{Count(job.RowCount)}</td><th>Pending</th><td data-count="pending">{Count(counts.Pending)}</td>
+              <tr><th>Rows</th><td>{Count(job.RowCount)} <span class="text-muted">({Percent(job.Progress.Fraction)} done)</span></td><th>Pending</th><td data-count="pending">{Count(counts.Pending)}</td>
                   <th>Claimed</th><td data-count="claimed">{Count(counts.Claimed)}</td><th>In flight</th><td data-count="in_flight">{Count(counts.InFlight)}</td></tr>
               <tr><th>Succeeded</th><td data-count="succeeded">{Count(counts.Succeeded)}</td><th>Failed</th><td data-count="failed">{Count(counts.Failed)}</td>
-                  <th>Canceled</th><td data-count="canceled">{Count(counts.Canceled)}</td><th>Done</th><td>{Percent(job.Progress.Fraction)}</td></tr>
+                  <th>Canceled</th><td data-count="canceled">{Count(counts.Canceled)}</td><th>Expired</th><td data-count="expired">{Count(counts.Expired)}</td></tr>
               <tr><th>Rows/s</th><td>{Rate(model.RowsPerSecond)}</td><th>Time left</th><td>{Duration(BatchesModel.SecondsLeft(job, model.RowsPerSecond))}</td>
                   <th>Cost</th><td>{Usd(job.CostUsd)}</td><th>Cap</th><td>{(job.MaxCostUsd is { } cap ? Usd(cap) : None)}</td></tr>
               <tr><th>Input</th><td>{Count(tokens.Input)}</td><th>Cache write</th><td>{Count(tokens.CacheWrite5m + tokens.CacheWrite1h)}</td>
@@ -221,7 +224,24 @@ internal sealed class BatchPage(BatchModel model) : RazorPage
               <tr><th>System prompt</th><td class="word-break">{(spec.SystemPrompt is { Length: > 0 } system ? E(Shorten(system, 400)) : None)}</td></tr>
               <tr><th>Template</th><td class="word-break">{(spec.Template is { Length: > 0 } template ? $"<code>{E(Shorten(template, 400))}</code>" : None)}</td></tr>
               <tr><th>Other parameters</th><td>{parameters}</td></tr>
+              {OutputSchema(model.Job)}
             </table>
+            """;
+    }
+
+    /// <summary>The schema answers must match (cut short like the system prompt), how it is asked for and how often again.</summary>
+    private static string OutputSchema(JobResponse job)
+    {
+        if (job is not { OutputSchema: { } schema, OutputMode: { } mode, SchemaRetries: { } retries })
+        {
+            return $"<tr><th>Output schema</th><td>{None}</td></tr>";
+        }
+        var asked = JsonNamingPolicy.SnakeCaseLower.ConvertName(mode.ToString());
+        var how = mode == OutputMode.Auto ? " <span class=\"text-muted\">(json_schema where the model supports structured outputs, else tool)</span>" : "";
+        return $"""
+            <tr><th>Output schema</th><td class="word-break"><code>{E(Shorten(schema.GetRawText(), 400))}</code></td></tr>
+              <tr><th>Output mode</th><td data-spec="output_mode">{E(asked)}{how}</td></tr>
+              <tr><th>Schema retries</th><td data-spec="schema_retries">{Count(retries)}</td></tr>
             """;
     }
 

@@ -66,7 +66,8 @@ internal sealed class BatchesPage(BatchesModel model) : RazorPage
         {
             return "<div class=\"alert alert-info\">No batches match.</div>";
         }
-        var html = new StringBuilder("""
+        var html = new StringBuilder(ProgressLegend(counts: null, total: 0));
+        html.Append("""
             <div class="table-responsive">
             <table class="table table-hover batches-table">
               <thead><tr>
@@ -86,7 +87,7 @@ internal sealed class BatchesPage(BatchesModel model) : RazorPage
                   <td class="batch-name-cell"><a class="batch-name" href="{E(url.To($"/batches/{job.Id}"))}">{E(job.Name)}</a>
                     <div class="text-muted small">{E(job.Project)} · {E(job.Model)}</div></td>
                   <td>{StatusLabel(job.Status)}</td>
-                  <td>{ProgressBar(job.Counts.Succeeded, job.Counts.Failed, job.Counts.Canceled, job.RowCount)}
+                  <td>{ProgressBar(job.Counts, job.RowCount)}
                     <div class="small text-muted">{Count(job.Progress.Done)} / {Count(job.RowCount)}</div></td>
                   <td class="align-right">{Rate(row.RowsPerSecond)}</td>
                   <td class="align-right">{Duration(row.SecondsLeft)}</td>

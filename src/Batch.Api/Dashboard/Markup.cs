@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Batch.Api.Jobs;
 using Batch.Data.Entities;
 
 namespace Batch.Api.Dashboard;
@@ -71,15 +72,32 @@ internal static class Markup
         return $"<span class=\"label label-default label-state-{state}\" data-status=\"{StatusName(status)}\">{StatusName(status)}</span>";
     }
 
-    /// <summary>A bar split into succeeded, failed and canceled rows; the rest of its width is what is still to do.</summary>
-    public static string ProgressBar(int succeeded, int failed, int canceled, int total)
+    // The kinds of ended rows a progress bar draws, in its order, with the Bootstrap-style class of each segment.
+    private static readonly (string Name, string Kind, Func<JobRowCounts, int> Rows)[] Ended =
+    [
+        ("succeeded", "success", c => c.Succeeded), ("failed", "danger", c => c.Failed),
+        ("canceled", "canceled", c => c.Canceled), ("expired", "expired", c => c.Expired),
+    ];
+
+    /// <summary>A bar split into succeeded, failed, canceled and expired rows; the rest of its width is what is still to do.</summary>
+    public static string ProgressBar(JobRowCounts counts, int total)
     {
-        var pending = Math.Max(0, total - succeeded - failed - canceled);
-        var title = $"{Count(succeeded)} succeeded, {Count(failed)} failed, {Count(canceled)} canceled, {Count(pending)} to do";
+        var title = string.Join(", ", Ended.Select(e => $"{Count(e.Rows(counts))} {e.Name}")) + $", {Count(ToDo(counts, total))} to do";
         return $"""
-            <div class="progress batch-progress" title="{E(title)}" role="progressbar" aria-label="{E(title)}" data-succeeded="{succeeded}" data-total="{total}">{Segment("success", succeeded, total)}{Segment("danger", failed, total)}{Segment("canceled", canceled, total)}</div>
+            <div class="progress batch-progress" title="{E(title)}" role="progressbar" aria-label="{E(title)}" data-succeeded="{counts.Succeeded}" data-expired="{counts.Expired}" data-total="{total}">{string.Concat(Ended.Select(e => Segment(e.Kind, e.Rows(counts), total)))}</div>
             """;
     }
+
+    /// <summary>What each colour of a progress bar means: with each kind's rows for one batch, or without for a list of them.</summary>
+    public static string ProgressLegend(JobRowCounts? counts, int total)
+    {
+        string Item(string name, string kind, int? rows) =>
+            $"<span class=\"batch-legend-item\" data-legend=\"{name.Replace(' ', '_')}\"><span class=\"batch-swatch progress-bar-{kind}\"></span>{(rows is { } n ? Count(n) + " " : "")}{name}</span>";
+        var ended = Ended.Select(e => Item(e.Name, e.Kind, counts is null ? null : e.Rows(counts)));
+        return $"<p class=\"batch-legend small text-muted\">{string.Concat(ended)}{Item("to do", "to-do", counts is null ? null : ToDo(counts, total))}</p>";
+    }
+
+    private static int ToDo(JobRowCounts counts, int total) => Math.Max(0, total - Ended.Sum(e => e.Rows(counts)));
 
     private static string Segment(string kind, int rows, int total) => rows == 0 || total == 0
         ? ""

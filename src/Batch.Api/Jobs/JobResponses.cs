@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using Batch.Api.Batches;
 using Batch.Data.Entities;
@@ -40,7 +41,10 @@ public sealed record JobProgress(int Done, int Total, double Fraction);
 /// <c>max_cost_usd</c> is its spend cap (null for none), <c>cost_usd</c> what is spent against it. <c>batch_id</c> is its id on
 /// <c>/v1/messages/batches</c> when it was created there. <c>delivery</c> is how its rows are sent (<c>messages</c> or
 /// <c>provider_batch</c>), <c>delivery_requested</c> what the spec asked (<c>auto</c> too), <c>delivery_reason</c> why,
-/// <c>deadline</c> when it should be done.
+/// <c>deadline</c> when it should be done. <c>output_schema</c> is the schema every answer must match (null for free text),
+/// <c>output_mode</c> how it is asked for (<c>auto</c> is decided per request by the model's <c>model_settings</c>; an
+/// <c>auto</c> whose schema structured outputs cannot carry is stored as <c>tool</c>), <c>schema_retries</c> how often a
+/// mismatching answer is asked again; both null without a schema.
 /// </summary>
 public sealed record JobResponse(
     Guid Id,
@@ -65,6 +69,9 @@ public sealed record JobResponse(
     Delivery Delivery,
     string? DeliveryReason,
     DateTimeOffset? Deadline,
+    JsonElement? OutputSchema,
+    OutputMode? OutputMode,
+    int? SchemaRetries,
     DateTimeOffset CreatedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
@@ -86,6 +93,9 @@ public sealed record JobResponse(
             new JobProgress(done, job.RowCount, job.RowCount == 0 ? 0 : Math.Round((double)done / job.RowCount, 4)),
             EstimateSecondsLeft(job, done, now),
             job.DeliveryRequested, job.Delivery, job.DeliveryReason, job.DeadlineAt,
+            job.OutputSchema is { } schema ? JsonElement.Parse(schema) : null,
+            job.OutputSchema is null ? null : job.OutputMode,
+            job.OutputSchema is null ? null : job.SchemaRetries,
             job.CreatedAt, job.StartedAt, job.FinishedAt, job.UpdatedAt,
             JobLinks.For(job.Id),
             new JobWebhook(job.WebhookUrl, job.WebhookAttempts, job.WebhookLastStatus, job.WebhookLastError, job.WebhookLastAttemptAt));

@@ -21,7 +21,8 @@ public sealed record DeliveryChoice(Delivery Requested, Delivery Chosen, string 
     /// otherwise <c>messages</c>, with the estimate's minutes at budget against the time left.
     /// </summary>
     /// <param name="minutesAtBudget">The estimate's time at the account's budget; null when nothing limits it, or when it was not needed.</param>
-    public static DeliveryChoice Choose(JobSpec spec, ProviderAccount account, DateTimeOffset now, double? minutesAtBudget)
+    /// <param name="estimated">False where no estimate is made (a Message Batches create): the time at budget is then unknown.</param>
+    public static DeliveryChoice Choose(JobSpec spec, ProviderAccount account, DateTimeOffset now, double? minutesAtBudget, bool estimated = true)
     {
         var requested = spec.ParsedDelivery;
         var deadline = DeadlineOf(spec, now);
@@ -49,6 +50,11 @@ public sealed record DeliveryChoice(Delivery Requested, Delivery Chosen, string 
                 $"auto: the deadline is {Hours(left.Value)} away, which leaves {window}: provider_batch, at the batch discount.", deadline, notes);
         }
         var nearer = $"auto: the deadline is {Hours(left.Value)} away, nearer than {window}: messages";
+        if (!estimated)
+        {
+            return new DeliveryChoice(requested, Delivery.Messages,
+                $"{nearer}; a Message Batches create is not estimated, so its time at the account's budget is not weighed against the deadline.", deadline, notes);
+        }
         if (minutesAtBudget is not { } minutes)
         {
             return new DeliveryChoice(requested, Delivery.Messages, $"{nearer}, which the account's budget does not limit.", deadline, notes);
@@ -61,6 +67,21 @@ public sealed record DeliveryChoice(Delivery Requested, Delivery Chosen, string 
         notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"The job may miss its deadline: {estimate}, and {left.Value.TotalMinutes:0} min are left. Raise the account's limits, or set a later deadline."));
         return new DeliveryChoice(requested, Delivery.Messages, $"{nearer}; {estimate}, more than the time left.", deadline, notes);
+    }
+
+    /// <summary>
+    /// Records the choice on a job about to be inserted: what was asked, what was chosen and why, the deadline (and the duration
+    /// it was given as, for a schedule's re-runs). A provider batch's shared prefix is cached for an hour unless the spec says:
+    /// its requests may wait in the provider's queue for long.
+    /// </summary>
+    public void ApplyTo(Job job, JobSpec spec, DateTimeOffset now)
+    {
+        job.DeliveryRequested = Requested;
+        job.Delivery = Chosen;
+        job.DeliveryReason = Reason;
+        job.DeadlineAt = Deadline;
+        job.DeadlineAfter = spec.Deadline is { } text && Deadlines.TryParse(text, now, out _, out var after) is null ? after : null;
+        job.CacheTtl = spec.CacheTtl is null && Chosen == Delivery.ProviderBatch ? CacheTtl.OneHour : spec.ParsedCacheTtl;
     }
 
     private static DateTimeOffset? DeadlineOf(JobSpec spec, DateTimeOffset now) =>

@@ -115,6 +115,22 @@ public sealed class JobSpec
         }
     }
 
+    /// <summary>
+    /// Checks <see cref="Delivery"/> and <see cref="Deadline"/>, naming them as given: the spec's fields, or the Message Batches
+    /// API's headers that carry them (<see cref="MessageBatchDelivery"/>).
+    /// </summary>
+    public void ValidateDelivery(UploadErrors errors, string deliveryField, string deadlineField)
+    {
+        if (Delivery is not null and not "messages" and not "provider_batch" and not "auto")
+        {
+            errors.ForField(deliveryField, "Must be \"messages\", \"provider_batch\" or \"auto\".");
+        }
+        if (Deadline is not null && Deadlines.TryParse(Deadline, DateTimeOffset.UtcNow, out _, out _) is { } deadlineError)
+        {
+            errors.ForField(deadlineField, deadlineError);
+        }
+    }
+
     /// <summary>Checks what can be checked before the file is seen; errors name <c>spec.field</c>.</summary>
     public void Validate(UploadErrors errors)
     {
@@ -174,14 +190,7 @@ public sealed class JobSpec
         {
             errors.ForField("spec.id_column", "At most 200 characters: the name of the column whose values are the custom_ids.");
         }
-        if (Delivery is not null and not "messages" and not "provider_batch" and not "auto")
-        {
-            errors.ForField("spec.delivery", "Must be \"messages\", \"provider_batch\" or \"auto\".");
-        }
-        if (Deadline is not null && Deadlines.TryParse(Deadline, DateTimeOffset.UtcNow, out _, out _) is { } deadlineError)
-        {
-            errors.ForField("spec.deadline", deadlineError);
-        }
+        ValidateDelivery(errors, "spec.delivery", "spec.deadline");
         if (Template is { Length: 0 })
         {
             errors.ForField("spec.template", "Must not be empty.");

@@ -177,13 +177,6 @@ public sealed partial class JobUploader(
             MaxTokens = spec.MaxTokens ?? 0,
             MaxCostUsd = spec.MaxCostUsd,
             DefaultParams = spec.DefaultParamsJson(),
-            // Provider batches may wait in the provider's queue for long: their shared prefix is cached for an hour unless the spec says.
-            CacheTtl = spec.CacheTtl is null && delivery.Chosen == Delivery.ProviderBatch ? CacheTtl.OneHour : spec.ParsedCacheTtl,
-            DeliveryRequested = delivery.Requested,
-            Delivery = delivery.Chosen,
-            DeliveryReason = delivery.Reason,
-            DeadlineAt = delivery.Deadline,
-            DeadlineAfter = spec.Deadline is { } deadline && Deadlines.TryParse(deadline, now, out _, out var after) is null ? after : null,
             Priority = spec.Priority ?? 0,
             RowFormat = file.Format == UploadFormat.Csv ? RowFormat.CsvTemplate : RowFormat.JsonlTemplate,
             OutputSchema = spec.HasOutputSchema ? spec.OutputSchema!.Value.GetRawText() : null,
@@ -195,6 +188,7 @@ public sealed partial class JobUploader(
             CreatedAt = now,
             UpdatedAt = now,
         };
+        delivery.ApplyTo(job, spec, now);
         if (!await InsertJobAsync(connection, job, cancellationToken))
         {
             // Another upload with this key committed while this one began: answer with its job.

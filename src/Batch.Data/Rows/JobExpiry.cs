@@ -1,4 +1,5 @@
 using Batch.Data.Entities;
+using Batch.Data.Webhooks;
 using Npgsql;
 
 namespace Batch.Data.Rows;
@@ -7,7 +8,7 @@ namespace Batch.Data.Rows;
 /// Ends jobs that reached their <see cref="Job.ExpiresAt"/> (batches created through the Message Batches API): the job
 /// becomes <see cref="JobStatus.Expired"/> and its unsent rows <see cref="RowStatus.Expired"/>; requests in flight are
 /// answered and recorded. Workers run it every sweep; the API runs it for a batch it is asked about, so a batch past its
-/// time never reads as in progress.
+/// time never reads as in progress. The job's webhook is recorded in the same transaction, as for any other end.
 /// </summary>
 public static class JobExpiry
 {
@@ -19,6 +20,7 @@ public static class JobExpiry
         UPDATE batch.jobs SET status = {(short)JobStatus.Expired}, finished_at = now(), updated_at = now(),
             status_reason = 'Expired at ' || to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ': rows not yet sent were not sent.'
         WHERE id = $1 AND expires_at <= now() AND status IN {Stoppable}
+        RETURNING name
         """;
 
     // A claim that died holding rows of a stopped job leaves them leased: nobody claims rows of a job that is not running,
@@ -39,8 +41,11 @@ public static class JobExpiry
         WHERE j.id = c.job_id
         """;
 
-    /// <summary>Expires every job past its time (or only <paramref name="jobId"/>); returns the jobs expired.</summary>
-    public static async Task<int> ExpireDueAsync(NpgsqlDataSource dataSource, Guid? jobId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Expires every job past its time (or only <paramref name="jobId"/>); returns the jobs expired with their webhook events,
+    /// for the caller to enqueue (a caller that does not leaves them to the workers' webhook sweep).
+    /// </summary>
+    public static async Task<IReadOnlyList<ExpiredJob>> ExpireDueAsync(NpgsqlDataSource dataSource, Guid? jobId, CancellationToken cancellationToken)
     {
         var due = new List<Guid>();
         await using (var find = dataSource.CreateCommand(DueSql))
@@ -52,17 +57,18 @@ public static class JobExpiry
                 due.Add(reader.GetGuid(0));
             }
         }
-        var expired = 0;
+        var expired = new List<ExpiredJob>();
         foreach (var id in due)
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             await using var expire = new NpgsqlCommand(ExpireSql, connection) { Parameters = { new() { Value = id } } };
             // Whoever changes the status first (another sweep, a cancel, the last row finishing) wins; the others do nothing.
-            if (await expire.ExecuteNonQueryAsync(cancellationToken) == 1)
+            if (await expire.ExecuteScalarAsync(cancellationToken) is string name)
             {
                 await UnsentRows.CloseAsync(connection, id, RowStatus.Expired, cancellationToken);
-                expired++;
+                // After the rows are closed, so the webhook's counts include them.
+                expired.Add(new ExpiredJob(id, name, await WebhookEvents.RecordAsync(connection, id, cancellationToken)));
             }
             await transaction.CommitAsync(cancellationToken);
         }
@@ -76,3 +82,6 @@ public static class JobExpiry
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
+
+/// <summary>A job <see cref="JobExpiry"/> expired, and the webhook events its expiry recorded.</summary>
+public sealed record ExpiredJob(Guid Id, string Name, Guid[] WebhookEvents);

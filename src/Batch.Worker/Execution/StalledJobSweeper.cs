@@ -42,7 +42,11 @@ internal sealed partial class StalledJobSweeper(
             }
             seenBefore = seen;
             await spendCaps.SweepAsync(cancellationToken);
-            await JobExpiry.ExpireDueAsync(dataSource, jobId: null, cancellationToken);
+            foreach (var expired in await JobExpiry.ExpireDueAsync(dataSource, jobId: null, cancellationToken))
+            {
+                LogExpired(logger, expired.Id, expired.Name);
+                jobs.EnqueueWebhooks(expired.WebhookEvents, $"job.expired of '{expired.Name}'");
+            }
             await JobExpiry.CloseAbandonedAsync(dataSource, cancellationToken);
             await webhooks.SweepAsync(cancellationToken);
         }, e => LogFailed(logger, e), stoppingToken);
@@ -50,6 +54,9 @@ internal sealed partial class StalledJobSweeper(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} is running but nobody holds its rows: starting a chunk")]
     private static partial void LogRestart(ILogger logger, Guid jobId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} '{JobName}' expired: rows not yet sent were not sent")]
+    private static partial void LogExpired(ILogger logger, Guid jobId, string jobName);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Looking for unattended jobs failed")]
     private static partial void LogFailed(ILogger logger, Exception exception);
