@@ -72,6 +72,11 @@ public sealed class LimitsAndExpiryTests(NoWorkerFixture fixture) : IClassFixtur
     public async Task Pending_requests_expire_at_expires_at_and_the_batch_ends()
     {
         using var client = ApiKeyClient(fixture.Api, await BatchesFixture.CreateKeyAsync(fixture.Api, "expiry"));
+        await using (var webhook = fixture.Database.DataSource.CreateCommand(
+            "INSERT INTO batch.project_settings (project, webhook_url, updated_at) VALUES ('expiry', 'https://hooks.example.com/batches', now())"))
+        {
+            await webhook.ExecuteNonQueryAsync();
+        }
         var (status, created, _) = await PostAsync(client, Body(30));
         Assert.Equal(HttpStatusCode.OK, status);
         var id = created.GetProperty("id").GetString();
@@ -94,6 +99,24 @@ public sealed class LimitsAndExpiryTests(NoWorkerFixture fixture) : IClassFixtur
         Assert.All(lines, line => Assert.Equal("expired", JsonDocument.Parse(line).RootElement.GetProperty("result").GetProperty("type").GetString()));
         using var jobs = JsonDocument.Parse(await client.GetStringAsync(new Uri("/api/jobs", UriKind.Relative)));
         Assert.Equal("expired", jobs.RootElement.GetProperty("data")[0].GetProperty("status").GetString());
+
+        // No worker runs here: the API, which found the expiry, recorded the project's webhook and enqueued its delivery.
+        await using var events = fixture.Database.DataSource.CreateCommand(
+            "SELECT e.id, e.payload->'job'->'counts'->>'expired' FROM batch.job_webhook_events e JOIN batch.jobs j ON j.id = e.job_id WHERE j.project = 'expiry'");
+        var recorded = new List<(Guid Id, string? Expired)>();
+        await using (var reader = await events.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                recorded.Add((reader.GetGuid(0), reader.IsDBNull(1) ? null : reader.GetString(1)));
+            }
+        }
+        var (eventId, expiredCount) = Assert.Single(recorded);
+        Assert.Equal("30", expiredCount);
+        await using var delivery = fixture.Database.DataSource.CreateCommand(
+            "SELECT count(*) FROM hangfire.job WHERE invocationdata::text LIKE '%IWebhookSender%' AND arguments::text LIKE '%' || $1 || '%'");
+        delivery.Parameters.Add(new() { Value = eventId.ToString() });
+        Assert.Equal(1L, await delivery.ExecuteScalarAsync());
     }
 
     [Fact]

@@ -3,6 +3,8 @@ using Batch.Api.Jobs;
 using Batch.Data;
 using Batch.Data.Entities;
 using Batch.Data.Rows;
+using Batch.Jobs;
+using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -12,7 +14,7 @@ namespace Batch.Api.Batches;
 /// Batches as a caller may see them: jobs created through the Message Batches API (they have an <c>expires_at</c>) of their
 /// own project, or of every project for an admin key. A batch past its time is expired before it is shown.
 /// </summary>
-public sealed class MessageBatchStore(BatchDbContext db, JobStore jobs, NpgsqlDataSource dataSource)
+public sealed class MessageBatchStore(BatchDbContext db, JobStore jobs, NpgsqlDataSource dataSource, IBackgroundJobClient backgroundJobs)
 {
     public const int DefaultPageSize = 20;
     public const int MaxPageSize = 1000;
@@ -21,14 +23,14 @@ public sealed class MessageBatchStore(BatchDbContext db, JobStore jobs, NpgsqlDa
 
     public async Task<Job?> FindAsync(Guid jobId, Caller caller, CancellationToken cancellationToken)
     {
-        await JobExpiry.ExpireDueAsync(dataSource, jobId, cancellationToken);
+        await ExpireDueAsync(jobId, cancellationToken);
         return await Batches(caller).SingleOrDefaultAsync(j => j.Id == jobId, cancellationToken);
     }
 
     /// <summary>Newest first: after <paramref name="afterId"/> (older ones) or before <paramref name="beforeId"/> (newer ones).</summary>
     public async Task<(List<Job> Page, bool HasMore)> ListAsync(Caller caller, int limit, Guid? afterId, Guid? beforeId, CancellationToken cancellationToken)
     {
-        await JobExpiry.ExpireDueAsync(dataSource, jobId: null, cancellationToken);
+        await ExpireDueAsync(jobId: null, cancellationToken);
         // Ids are UUIDv7: their order is creation order, so an id is a stable cursor.
         var source = afterId is { } after ? db.Jobs.FromSql($"SELECT * FROM batch.jobs WHERE id < {after}")
             : beforeId is { } before ? db.Jobs.FromSql($"SELECT * FROM batch.jobs WHERE id > {before}")
@@ -43,5 +45,14 @@ public sealed class MessageBatchStore(BatchDbContext db, JobStore jobs, NpgsqlDa
             page.Reverse();
         }
         return (page, hasMore);
+    }
+
+    /// <summary>Expires what is due, and sends each expired job's webhook at once, as the workers' sweep does.</summary>
+    private async Task ExpireDueAsync(Guid? jobId, CancellationToken cancellationToken)
+    {
+        foreach (var expired in await JobExpiry.ExpireDueAsync(dataSource, jobId, cancellationToken))
+        {
+            backgroundJobs.EnqueueWebhooks(expired.WebhookEvents, $"job.expired of '{expired.Name}'");
+        }
     }
 }
