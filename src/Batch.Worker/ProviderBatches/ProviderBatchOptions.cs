@@ -41,5 +41,4 @@ public sealed class ProviderBatchOptions
     /// <summary>Batches per page, and pages at most, read from the provider's list when an intent is recovered.</summary>
     public int ListPageSize { get; set; } = 100;
     public int ListMaxPages { get; set; } = 20;
-
 }
