@@ -11,10 +11,15 @@ namespace Batch.Api.Uploads;
 /// XxHash, not as a string: a million ids as strings took about 125 MB more of the API's peak memory (one object
 /// each, for the GC to trace too), as hashes about 40 MB. Two ids of a million collide with a chance near 1e-27.
 /// Generated ids are unique by construction unless the file mixes both.
+/// Ids that arrive in increasing order (shorter first, then ordinal, so "9" comes before "10") cannot repeat one another,
+/// so while they do each is only appended to a list; the set that finds repeats is built from that list when the order
+/// first breaks. Files numbered as they were exported never pay for the set, which took a tenth of a 1M-row upload's CPU.
 /// </summary>
 public sealed partial class CustomIds(UploadErrors errors)
 {
-    private readonly Dictionary<UInt128, long> _seen = [];
+    private readonly List<SeenId> _inOrder = [];
+    private Dictionary<UInt128, long>? _seen;
+    private string? _last;
 
     public static string Generate(long rowNumber) => $"row-{rowNumber:D6}";
 
@@ -48,11 +53,39 @@ public sealed partial class CustomIds(UploadErrors errors)
     private void Remember(long line, string id, string field, string hint = "")
     {
         var key = XxHash128.HashToUInt128(MemoryMarshal.AsBytes(id.AsSpan()));
+        if (_seen is null)
+        {
+            if (_last is null || Follows(id, _last))
+            {
+                _inOrder.Add(new SeenId((ulong)(key >> 64), (ulong)key, line));
+                _last = id;
+                return;
+            }
+            _seen = SetOf(_inOrder);
+            _inOrder.Clear();
+            _inOrder.TrimExcess();
+        }
         if (!_seen.TryAdd(key, line))
         {
             errors.AtLine(line, $"custom_id '{id}' is already used on line {_seen[key]}; custom_ids must be unique within a job.{hint}", field);
         }
     }
+
+    private static bool Follows(string id, string last) =>
+        id.Length != last.Length ? id.Length > last.Length : string.CompareOrdinal(id, last) > 0;
+
+    private static Dictionary<UInt128, long> SetOf(List<SeenId> ids)
+    {
+        var set = new Dictionary<UInt128, long>(ids.Count * 2);
+        foreach (var id in ids)
+        {
+            set.TryAdd(new UInt128(id.High, id.Low), id.Line);
+        }
+        return set;
+    }
+
+    /// <summary>A hash in two halves: a <see cref="UInt128"/> field would be aligned to 16 bytes, making each entry 32 bytes, not 24.</summary>
+    private readonly record struct SeenId(ulong High, ulong Low, long Line);
 
     private static string Shorten(string id) => id.Length <= 80 ? id : id[..80] + "...";
 
