@@ -40,7 +40,7 @@ public sealed class BatchCreateBenchmark : IBenchmark
             Console.WriteLine($"psql \\copy of the request lines into a plain table: median {copySeconds:F2} s ({string.Join(", ", copies.Select(c => c.ToString("F2", CultureInfo.InvariantCulture)))}), {size / 1e6 / copySeconds:F1} MB/s");
 
             await using var api = await BatchApiProcess.StartAsync(connectionString, cancellationToken);
-            Console.WriteLine($"API process {api.ProcessId} started, RSS {api.RssMegabytes():F0} MB");
+            Console.WriteLine($"API process {api.ProcessId} started in {api.StartSeconds:F2} s (it warms up its create path before it listens), RSS {api.RssMegabytes():F0} MB");
             // The first create in a fresh process also pays for compiling its code; a service that has run a while does not.
             var cold = await CreateAsync(api, body, connectionString, cancellationToken);
             var warmRuns = new List<Create>();

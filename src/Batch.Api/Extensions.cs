@@ -80,6 +80,25 @@ public static class Extensions
         return builder;
     }
 
+    /// <summary>
+    /// Runs the create path once before the API listens (<see cref="MessageBatchCreator.WarmUpAsync"/>). It only saves
+    /// time, so a failure is logged and the API starts anyway.
+    /// </summary>
+    public static async Task WarmUpBatchApiAsync(this WebApplication app, CancellationToken cancellationToken = default)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        try
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            var requests = await scope.ServiceProvider.GetRequiredService<MessageBatchCreator>().WarmUpAsync(cancellationToken);
+            app.Logger.LogDebug("Warmed up the create path with {Requests} requests in {Milliseconds:F0} ms", requests, TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
+        }
+        catch (Exception failed) when (failed is not OperationCanceledException)
+        {
+            app.Logger.LogWarning(failed, "The start-up warm-up of the create path failed; the first create will be slower");
+        }
+    }
+
     public static WebApplication MapBatchApi(this WebApplication app)
     {
         app.UseExceptionHandler();

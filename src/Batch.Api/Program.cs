@@ -7,4 +7,5 @@ if (args.Contains("--migrate-only"))
 {
     return;
 }
+await app.WarmUpBatchApiAsync();
 await app.RunAsync();

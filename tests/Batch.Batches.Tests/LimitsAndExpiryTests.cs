@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Batch.Api.Batches;
 using Batch.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Batch.Batches.Tests;
 
@@ -150,6 +152,21 @@ public sealed class LimitsAndExpiryTests(NoWorkerFixture fixture) : IClassFixtur
 
         using var list = JsonDocument.Parse(await client.GetStringAsync(new Uri("/v1/messages/batches", UriKind.Relative)));
         Assert.Equal(0, list.RootElement.GetProperty("data").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task The_start_up_warm_up_runs_the_create_path_and_stores_nothing()
+    {
+        const string Stored = "SELECT (SELECT count(*) FROM batch.jobs) + (SELECT count(*) FROM batch.job_input_blocks) + (SELECT count(*) FROM hangfire.job)";
+        await using var before = fixture.Database.DataSource.CreateCommand(Stored);
+        var storedBefore = (long)(await before.ExecuteScalarAsync())!;
+
+        await using var scope = fixture.Api.Services.CreateAsyncScope();
+        var requests = await scope.ServiceProvider.GetRequiredService<MessageBatchCreator>().WarmUpAsync(CancellationToken.None);
+
+        Assert.Equal(200, requests);
+        await using var after = fixture.Database.DataSource.CreateCommand(Stored);
+        Assert.Equal(storedBefore, (long)(await after.ExecuteScalarAsync())!);
     }
 
     [Fact]
