@@ -17,8 +17,8 @@ namespace Batch.Api.Uploads;
 /// </summary>
 public sealed partial class CustomIds(UploadErrors errors)
 {
-    private readonly List<SeenId> _inOrder = [];
-    private Dictionary<UInt128, long>? _seen;
+    private readonly List<(IdHash Id, long Line)> _inOrder = [];
+    private Dictionary<IdHash, long>? _seen;
     private string? _last;
 
     public static string Generate(long rowNumber) => $"row-{rowNumber:D6}";
@@ -52,12 +52,13 @@ public sealed partial class CustomIds(UploadErrors errors)
 
     private void Remember(long line, string id, string field, string hint = "")
     {
-        var key = XxHash128.HashToUInt128(MemoryMarshal.AsBytes(id.AsSpan()));
+        var hash = XxHash128.HashToUInt128(MemoryMarshal.AsBytes(id.AsSpan()));
+        var key = new IdHash((ulong)(hash >> 64), (ulong)hash);
         if (_seen is null)
         {
             if (_last is null || Follows(id, _last))
             {
-                _inOrder.Add(new SeenId((ulong)(key >> 64), (ulong)key, line));
+                _inOrder.Add((key, line));
                 _last = id;
                 return;
             }
@@ -74,18 +75,21 @@ public sealed partial class CustomIds(UploadErrors errors)
     private static bool Follows(string id, string last) =>
         id.Length != last.Length ? id.Length > last.Length : string.CompareOrdinal(id, last) > 0;
 
-    private static Dictionary<UInt128, long> SetOf(List<SeenId> ids)
+    private static Dictionary<IdHash, long> SetOf(List<(IdHash Id, long Line)> ids)
     {
-        var set = new Dictionary<UInt128, long>(ids.Count * 2);
-        foreach (var id in ids)
+        var set = new Dictionary<IdHash, long>(ids.Count * 2);
+        foreach (var (id, line) in ids)
         {
-            set.TryAdd(new UInt128(id.High, id.Low), id.Line);
+            set.TryAdd(id, line);
         }
         return set;
     }
 
-    /// <summary>A hash in two halves: a <see cref="UInt128"/> field would be aligned to 16 bytes, making each entry 32 bytes, not 24.</summary>
-    private readonly record struct SeenId(ulong High, ulong Low, long Line);
+    /// <summary>
+    /// The 128-bit hash in two halves: a <see cref="UInt128"/> is aligned to 16 bytes, which made each entry of the set
+    /// 48 bytes instead of 32 (and of the list 32 instead of 24).
+    /// </summary>
+    private readonly record struct IdHash(ulong High, ulong Low);
 
     private static string Shorten(string id) => id.Length <= 80 ? id : id[..80] + "...";
 
