@@ -110,8 +110,11 @@ public static class Extensions
         app.MapOpenApi();
         // Scalar lets its script load without a key; here the whole reference stays behind the key, so only the probes are open.
         var reference = app.MapGroup("");
-        // The key's scheme is chosen already, so trying an endpoint asks for the key; the fonts would come from a CDN.
-        reference.MapScalarApiReference("/docs", scalar => scalar.AddPreferredSecuritySchemes([ApiKeySecurity.SchemeId]).DisableDefaultFonts());
+        // The key's scheme is chosen already, so trying an endpoint asks for the key. Nothing leaves for a third party: the
+        // fonts would come from a CDN, and Scalar's AI chat, MCP link and telemetry talk to Scalar's servers (the chat with
+        // the whole API description); its developer toolbar offers Scalar's hosted products, not Batch's.
+        reference.MapScalarApiReference("/docs", scalar => scalar.AddPreferredSecuritySchemes([ApiKeySecurity.SchemeId])
+            .DisableDefaultFonts().DisableAgent().DisableMcp().DisableTelemetry().HideDeveloperTools());
         ((IEndpointConventionBuilder)reference).Finally(endpoint =>
         {
             foreach (var anonymous in endpoint.Metadata.OfType<IAllowAnonymous>().ToList())

@@ -171,6 +171,22 @@ public class AuthenticationTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task The_api_reference_sends_nothing_to_third_parties()
+    {
+        using var client = fixture.Api.CreateClient();
+
+        var html = await client.GetStringAsync(new Uri("/docs/", UriKind.Relative));
+
+        // Scalar's defaults send usage to Scalar's servers, offer an AI chat fed the whole API description and fetch fonts
+        // from a CDN; the page's configuration turns each off.
+        foreach (var off in new[] { "\"telemetry\":false", "\"agent\":{\"disabled\":true}", "\"mcp\":{\"disabled\":true}", "\"showDeveloperTools\":\"never\"", "\"withDefaultFonts\":false" })
+        {
+            Assert.Contains(off, html, StringComparison.Ordinal);
+        }
+        Assert.Contains("\"preferredSecurityScheme\":[\"ApiKey\"]", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_dashboard_is_forbidden_to_a_project_key_and_a_revoked_key_stops_working()
     {
         var key = ApiKeyHasher.NewKey();
