@@ -39,6 +39,7 @@ public static class Extensions
         services.AddSingleton<ChunkActivityStore>();
         services.AddSingleton<CacheWarmth>();
         services.AddSingleton<FirstRowsCheck>();
+        services.AddSingleton<FirstRowsGate>();
         services.AddSingleton<SpendCapStore>();
         services.AddSingleton<SpendCapGate>();
         services.AddSingleton<SpendCapSweeper>();

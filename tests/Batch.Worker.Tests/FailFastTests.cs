@@ -29,7 +29,8 @@ public class FailFastTests(PostgresDatabase database) : IClassFixture<PostgresDa
         await WaitUntilAsync(async () => await ScalarAsync(database, "SELECT count(*) FROM batch.job_rows WHERE job_id = $1 AND status = 1", jobId) == 0,
             TimeSpan.FromSeconds(10), () => "the chunks to give their rows back");
         var sentBeforePause = simulator.GetStats().RequestsTotal;
-        Assert.InRange(sentBeforePause, 10, 40);
+        // Each of the two processes keeps at most the first 10 rows out until the look.
+        Assert.InRange(sentBeforePause, 10, 20);
         Assert.True((await ReadJobAsync(database, jobId)).FirstRowsChecked);
 
         using var client = api.CreateClient();
@@ -43,6 +44,25 @@ public class FailFastTests(PostgresDatabase database) : IClassFixture<PostgresDa
         Assert.Equal($"No row succeeded ({rows} failed). The first error: not_found_error: model: gpt-4o. Fix the spec and upload the file again, or retry the failed rows once the cause is gone.",
             ended.StatusReason);
         Assert.NotNull(ended.FinishedAt);
+    }
+
+    [Fact]
+    public async Task A_typo_in_the_model_spends_only_the_first_rows_though_budget_and_concurrency_would_send_them_all()
+    {
+        await using var simulator = await StartSimulatorAsync();
+        using var worker = await TestHosts.StartWorkerAsync(database.ConnectionString, Settings(database, simulator));
+        const int rows = 300;
+        var jobId = await CreateTemplateJobAsync(database, rows, systemPrompt: null);
+        await ExecuteAsync(database, "UPDATE batch.jobs SET model = 'gpt-4o' WHERE id = $1", jobId);
+
+        EnqueueStart(worker, jobId);
+        var paused = await WaitForStatusAsync(database, jobId, JobStatus.Paused);
+        await WaitUntilAsync(async () => await ScalarAsync(database, "SELECT count(*) FROM batch.job_rows WHERE job_id = $1 AND status = 1", jobId) == 0,
+            TimeSpan.FromSeconds(10), () => "the chunk to give its rows back");
+
+        Assert.StartsWith("Paused before sending the rest: the first 10 rows all failed", paused.StatusReason, StringComparison.Ordinal);
+        Assert.Equal(10, simulator.GetStats().RequestsTotal);
+        Assert.Equal((0, 10), (paused.Counters.SucceededRows, paused.Counters.FailedRows));
     }
 
     [Fact]

@@ -22,7 +22,8 @@ internal enum RowFate
 }
 
 /// <summary>
-/// Runs one row: build the request, wait for the cache warm-up when needed, then attempts under the
+/// Runs one row: build the request, wait while the job's first rows are out (<see cref="FirstRowsGate"/>) and for the
+/// cache warm-up when needed, then attempts under the
 /// retry pipeline (each attempt takes budget, sends, settles), then records the outcome.
 /// </summary>
 internal sealed class RowProcessor(
@@ -32,6 +33,7 @@ internal sealed class RowProcessor(
     ResultWriter writer,
     CacheWarmth warmth,
     FirstRowsCheck firstRows,
+    FirstRowsGate firstRowsGate,
     SpendCapGate caps,
     RowTelemetry telemetry,
     IConfiguration configuration,
@@ -64,14 +66,23 @@ internal sealed class RowProcessor(
         var model = body["model"] is JsonValue named && named.TryGetValue<string>(out var requested) ? requested : job.Model;
         var maxTokens = body["max_tokens"] is JsonValue value && value.TryGetValue<int>(out var tokens) ? tokens : job.MaxTokens;
 
+        IDisposable? firstRowsTicket = null;
         try
         {
+            (var decision, firstRowsTicket) = await firstRowsGate.EnterAsync(job.Id, stopping);
+            if (decision == FirstRowsGate.Decision.Stop)
+            {
+                await control.StopSendingAsync();
+                return RowFate.Released;
+            }
             await _slots.WaitAsync(stopping);
         }
         catch (OperationCanceledException)
         {
+            firstRowsTicket?.Dispose();
             return RowFate.Released;
         }
+        using var firstRow = firstRowsTicket;
         try
         {
             using var warmup = await warmth.EnterAsync(job, stopping);
@@ -144,9 +155,9 @@ internal sealed class RowProcessor(
                         ErrorType: error.ErrorCode is { } code ? $"{error.Type}:{code}" : error.Type, ErrorMessage: message, Model: model,
                         PriceId: answers.PriceId, CacheSavingsUsd: answers.CacheSavingsUsd));
                     if (fate == RowFate.Recorded && last.Outcome == AttemptOutcome.RowFailed && FirstRowsCheck.MayBeShared(error.Type)
-                        && await firstRows.ReasonToPauseAsync(job.Id, CancellationToken.None) is { } reason)
+                        && await firstRows.PauseIfFirstRowsFailedAsync(job.Id, CancellationToken.None))
                     {
-                        await control.PauseJobAsync(reason);
+                        await control.StopSendingAsync();
                     }
                     return fate;
             }
