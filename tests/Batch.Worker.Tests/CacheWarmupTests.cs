@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Batch.Data.Entities;
 using Batch.Testing;
 using static Batch.Worker.Tests.WorkerTestKit;
@@ -34,5 +35,30 @@ public class CacheWarmupTests(PostgresDatabase database) : IClassFixture<Postgre
         Assert.Equal((1L, rows - 1L), (stats.Cache.Writes, stats.Cache.Reads));
         Assert.Equal(job.Counters.CacheWrite5mTokens * (rows - 1), job.Counters.CacheReadTokens);
         await Task.WhenAll(first.StopAsync(), second.StopAsync());
+    }
+
+    [Fact]
+    public async Task Params_rows_with_their_own_cache_breakpoint_warm_once_per_model()
+    {
+        // As a Message Batches batch sends them: every request carries the shared instructions with cache_control, and the
+        // requests name two models, whose caches are apart (the text is over either model's minimum to cache).
+        await using var simulator = await StartSimulatorAsync(o => o.TimeToFirstTokenMs = 400);
+        using var worker = await TestHosts.StartWorkerAsync(database.ConnectionString, Settings(database, simulator, new() { ["Batch:Worker:MaxConcurrentRequests"] = "32" }));
+        const int rows = 60;
+        static string Params(int i) => JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["model"] = i % 2 == 0 ? "claude-sonnet-4-5" : "claude-haiku-4-5",
+            ["max_tokens"] = 16,
+            ["system"] = new[] { new Dictionary<string, object> { ["type"] = "text", ["text"] = string.Concat(Enumerable.Repeat(LongSystemPrompt, 4)), ["cache_control"] = new { type = "ephemeral" } } },
+            ["messages"] = new[] { new { role = "user", content = $"Review {i}: fine." } },
+        });
+        var jobId = await CreateParamsJobAsync(database, [.. Enumerable.Range(1, rows).Select(Params)]);
+
+        EnqueueStart(worker, jobId);
+        var job = await WaitForStatusAsync(database, jobId, JobStatus.Completed);
+
+        var stats = simulator.GetStats();
+        Assert.Equal(rows, job.Counters.SucceededRows);
+        Assert.Equal((2L, rows - 2L), (stats.Cache.Writes, stats.Cache.Reads));
     }
 }

@@ -9,7 +9,7 @@ internal sealed class JobCacheWarmupConfiguration : IEntityTypeConfiguration<Job
     public void Configure(EntityTypeBuilder<JobCacheWarmup> builder)
     {
         builder.ToTable("job_cache_warmups");
-        builder.HasKey(w => w.JobId);
+        builder.HasKey(w => new { w.JobId, w.Model });
         builder.HasOne<Job>().WithMany().HasForeignKey(w => w.JobId).OnDelete(DeleteBehavior.Cascade);
     }
 }

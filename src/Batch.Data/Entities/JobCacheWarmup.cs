@@ -9,6 +9,9 @@ public class JobCacheWarmup
 {
     public Guid JobId { get; set; }
 
+    /// <summary>The model whose cache this is: each model has its own, so a batch of mixed models warms once per model.</summary>
+    public string Model { get; set; } = "";
+
     /// <summary>The claim of the process warming (or that last warmed) the cache.</summary>
     public Guid Warmer { get; set; }
 

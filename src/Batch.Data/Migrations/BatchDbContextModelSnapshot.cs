@@ -500,6 +500,10 @@ namespace Batch.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("job_id");
 
+                    b.Property<string>("Model")
+                        .HasColumnType("text")
+                        .HasColumnName("model");
+
                     b.Property<DateTimeOffset?>("AnsweredAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("answered_at");
@@ -512,7 +516,7 @@ namespace Batch.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("warmer");
 
-                    b.HasKey("JobId")
+                    b.HasKey("JobId", "Model")
                         .HasName("pk_job_cache_warmups");
 
                     b.ToTable("job_cache_warmups", "batch");

@@ -36,5 +36,41 @@ internal sealed record JobContext(
     public int EstimatedSharedPrefixTokens => (SharedPrefixCharacters + 3) / 4;
 
     /// <summary>Whether the shared prefix is long enough to cache, so the first request must write it before the rest read it.</summary>
-    public bool WarmsCache => SharedPrefixCharacters > 0 && EstimatedSharedPrefixTokens >= (ModelSetting?.MinCacheableTokens ?? 1024);
+    public bool WarmsCache => SharedPrefixCharacters > 0 && EstimatedSharedPrefixTokens >= MinCacheableTokens;
+
+    private int MinCacheableTokens => ModelSetting?.MinCacheableTokens ?? 1024;
+
+    /// <summary>
+    /// Whether this request reads a cached prefix that its first request must write: the job's system prompt, or, for params
+    /// rows (the Message Batches API's), a <c>cache_control</c> breakpoint of their own in <c>tools</c> or <c>system</c>
+    /// whose prefix is long enough to cache. Such rows mostly repeat one prefix (a batch's shared instructions); when they
+    /// do not, the cost is one request alone per model and cache lifetime.
+    /// </summary>
+    public bool WarmsCacheFor(JsonObject request) =>
+        WarmsCache || (Format == RowFormat.JsonlParams && (CachedPrefixCharacters(request) + 3) / 4 >= MinCacheableTokens);
+
+    private static int CachedPrefixCharacters(JsonObject request)
+    {
+        var (characters, cached) = (0, 0);
+        if (request["tools"] is JsonArray tools)
+        {
+            characters += tools.ToJsonString().Length;
+            if (tools.Any(tool => tool is JsonObject { } t && t.ContainsKey("cache_control")))
+            {
+                cached = characters;
+            }
+        }
+        if (request["system"] is JsonArray system)
+        {
+            foreach (var block in system.OfType<JsonObject>())
+            {
+                characters += block["text"] is JsonValue text && text.TryGetValue<string>(out var value) ? value.Length : 0;
+                if (block.ContainsKey("cache_control"))
+                {
+                    cached = characters;
+                }
+            }
+        }
+        return cached;
+    }
 }

@@ -85,7 +85,8 @@ internal sealed class RowProcessor(
         using var firstRow = firstRowsTicket;
         try
         {
-            using var warmup = await warmth.EnterAsync(job, stopping);
+            var warms = job.WarmsCacheFor(body);
+            using var warmup = warms ? await warmth.EnterAsync(job, model, stopping) : null;
             if (AccountKeys.Resolve(job, configuration, out var missing) is not { } account)
             {
                 await control.PauseJobAsync(missing);
@@ -126,9 +127,9 @@ internal sealed class RowProcessor(
                 stopping));
             var (last, attempts) = (answers.Last, answers.Attempts);
 
-            if (answers.Answer is not null)
+            if (answers.Answer is not null && warms)
             {
-                await warmth.AnsweredAsync(job, warmup);
+                await warmth.AnsweredAsync(job, model, warmup);
             }
             warmup?.Dispose();
 

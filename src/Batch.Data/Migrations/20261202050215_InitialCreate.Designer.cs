@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Batch.Data.Migrations
 {
     [DbContext(typeof(BatchDbContext))]
-    [Migration("20261202005640_InitialCreate")]
+    [Migration("20261202050215_InitialCreate")]
     partial class InitialCreate
     {
         /// <inheritdoc />
@@ -503,6 +503,10 @@ namespace Batch.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("job_id");
 
+                    b.Property<string>("Model")
+                        .HasColumnType("text")
+                        .HasColumnName("model");
+
                     b.Property<DateTimeOffset?>("AnsweredAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("answered_at");
@@ -515,7 +519,7 @@ namespace Batch.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("warmer");
 
-                    b.HasKey("JobId")
+                    b.HasKey("JobId", "Model")
                         .HasName("pk_job_cache_warmups");
 
                     b.ToTable("job_cache_warmups", "batch");

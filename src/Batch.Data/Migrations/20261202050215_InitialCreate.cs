@@ -305,13 +305,14 @@ namespace Batch.Data.Migrations
                 columns: table => new
                 {
                     job_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    model = table.Column<string>(type: "text", nullable: false),
                     warmer = table.Column<Guid>(type: "uuid", nullable: false),
                     claimed_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     answered_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("pk_job_cache_warmups", x => x.job_id);
+                    table.PrimaryKey("pk_job_cache_warmups", x => new { x.job_id, x.model });
                     table.ForeignKey(
                         name: "fk_job_cache_warmups_jobs_job_id",
                         column: x => x.job_id,
