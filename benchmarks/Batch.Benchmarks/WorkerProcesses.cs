@@ -41,9 +41,27 @@ internal sealed class WorkerProcesses : IAsyncDisposable
     /// simulator, with <paramref name="settings"/> (configuration keys as environment variables, e.g.
     /// <c>Anthropic__Rpm</c>) over unlimited account limits; returns once every one has started.
     /// </summary>
+    /// <summary>About what a worker process holds once started (README, "Scaling"), with room for the benchmark's own.</summary>
+    private const int ConnectionsPerWorker = 40;
+
+    /// <summary>Says plainly when PostgreSQL cannot take this many workers, instead of failing later with 53300.</summary>
+    private static async Task EnsureConnectionsForAsync(int count, string connectionString, CancellationToken cancellationToken)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var command = dataSource.CreateCommand("SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int");
+        var available = (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+        if (available < count * ConnectionsPerWorker + 10)
+        {
+            throw new InvalidOperationException(
+                $"{count} worker processes need about {count * ConnectionsPerWorker + 10} PostgreSQL connections; this server allows {available}. " +
+                "Raise it (as a superuser: ALTER SYSTEM SET max_connections = 300; then restart PostgreSQL) and run again.");
+        }
+    }
+
     public static async Task<WorkerProcesses> StartAsync(
         int count, string connectionString, SimulatorServer simulator, IReadOnlyDictionary<string, string>? settings, CancellationToken cancellationToken)
     {
+        await EnsureConnectionsForAsync(count, connectionString, cancellationToken);
         var workers = new WorkerProcesses();
         try
         {
