@@ -58,7 +58,7 @@ public sealed partial class MessageBatchCreator(
     /// <returns>The requests the rolled-back batch held.</returns>
     public async Task<int> WarmUpAsync(CancellationToken cancellationToken)
     {
-        var body = PipeReader.Create(new ReadOnlySequence<byte>(WarmUpBody.Value));
+        var body = PipeReader.Create(new ReadOnlySequence<byte>(WarmUpBody()));
         var (job, error) = await StoreAsync(body, new Caller("warm-up", IsAdmin: false, KeyId: null), options.Value, delivery: null, warmUpOnly: true, cancellationToken);
         if (error is not null)
         {
@@ -68,11 +68,12 @@ public sealed partial class MessageBatchCreator(
         return job.RowCount;
     }
 
-    private static readonly Lazy<byte[]> WarmUpBody = new(() => Encoding.UTF8.GetBytes(
+    // Built when needed and let go: it serves once per start.
+    private static byte[] WarmUpBody() => Encoding.UTF8.GetBytes(
         "{\"requests\": [" + string.Join(",", Enumerable.Range(1, 200).Select(i =>
             $"{{\"custom_id\": \"warm-{i}\", \"params\": {{\"model\": \"claude-haiku-4-5\", \"max_tokens\": 16, " +
             $"\"system\": [{{\"type\": \"text\", \"text\": \"Answer in one word.\", \"cache_control\": {{\"type\": \"ephemeral\"}}}}], " +
-            $"\"messages\": [{{\"role\": \"user\", \"content\": \"Say {i}.\"}}]}}}}")) + "]}"));
+            $"\"messages\": [{{\"role\": \"user\", \"content\": \"Say {i}.\"}}]}}}}")) + "]}");
 
     private async Task<(Job?, AnthropicError?)> StoreAsync(
         PipeReader body, Caller caller, BatchesOptions limits, MessageBatchDelivery? delivery, bool warmUpOnly, CancellationToken cancellationToken)
