@@ -21,6 +21,13 @@ public class CacheWarmupTests(PostgresDatabase database) : IClassFixture<Postgre
         using var first = WorkerProcess.Start(database.ConnectionString, settings);
         using var second = WorkerProcess.Start(database.ConnectionString, settings);
         await Task.WhenAll(first.WaitStartedAsync(), second.WaitStartedAsync());
+        // "Application started" can come before a process's control server is registered and fetching: then the other
+        // process may run both starts one after the other, and nothing here would race.
+        await WaitUntilAsync(async () =>
+        {
+            await using var servers = database.DataSource.CreateCommand("SELECT count(*) FROM hangfire.server WHERE id LIKE '%:control:%'");
+            return (long)(await servers.ExecuteScalarAsync())! >= 2;
+        }, TimeSpan.FromSeconds(30), () => "both processes' control servers to be registered");
         const int rows = 60;
         var jobId = await CreateTemplateJobAsync(database, rows, LongSystemPrompt);
 
