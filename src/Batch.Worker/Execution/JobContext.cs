@@ -51,16 +51,17 @@ internal sealed record JobContext(
 
     private static int CachedPrefixCharacters(JsonObject request)
     {
-        var (characters, cached) = (0, 0);
-        if (request["tools"] is JsonArray tools)
+        var tools = request["tools"] as JsonArray;
+        var system = request["system"] as JsonArray;
+        static bool Marked(JsonArray? blocks) => blocks is not null && blocks.Any(block => block is JsonObject { } o && o.ContainsKey("cache_control"));
+        // Most params rows carry no breakpoint: they cost two scans here, not a serialization of their tools.
+        if (!Marked(tools) && !Marked(system))
         {
-            characters += tools.ToJsonString().Length;
-            if (tools.Any(tool => tool is JsonObject { } t && t.ContainsKey("cache_control")))
-            {
-                cached = characters;
-            }
+            return 0;
         }
-        if (request["system"] is JsonArray system)
+        var characters = tools?.ToJsonString().Length ?? 0;
+        var cached = Marked(tools) ? characters : 0;
+        if (system is not null)
         {
             foreach (var block in system.OfType<JsonObject>())
             {
