@@ -182,13 +182,14 @@ public class StructuredResultsTests(ApiFixture fixture) : IClassFixture<ApiFixtu
     }
 
     /// <summary>Three rows as a worker records them: two answers that matched (the second with a key the schema lacks), one that did not.</summary>
+    /// <summary>The worker keeps an answer's own JSON text when it is on one line: the first row's has spaces, as a model may write it.</summary>
     private async Task<Guid> CreateAnsweredJobAsync(HttpClient client)
     {
         var id = await Uploads.CreateJobAsync(client, Spec(Schema), Uploads.Csv(3));
         await Uploads.ExpandRowsAsync(fixture.Database, id);
         await using var command = fixture.Database.DataSource.CreateCommand($$"""
             UPDATE batch.job_rows SET status = 2, output_content = '[]', stop_reason = 'end_turn', completed_at = now(),
-                output_parsed = '{"sentiment":"positive","score":4.5,"ok":true,"tags":["fast","light"],"detail":{"area":"battery"},"reason":"=HYPERLINK(\"x\")"}'
+                output_parsed = '{"sentiment": "positive", "score": 4.5, "ok": true, "tags": ["fast", "light"], "detail": {"area": "battery"}, "reason": "=HYPERLINK(\"x\")"}'
             WHERE job_id = '{{id}}' AND seq = 1;
             UPDATE batch.job_rows SET status = 2, output_content = '[]', stop_reason = 'end_turn', completed_at = now(),
                 output_parsed = '{"sentiment":"-negative","ok":false,"tags":[],"extra":1,"reason":"short"}'

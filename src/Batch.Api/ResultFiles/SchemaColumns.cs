@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Json;
+using Batch.Api.Uploads;
 
 namespace Batch.Api.ResultFiles;
 
@@ -12,11 +15,14 @@ public sealed class SchemaColumns
 
     private readonly Dictionary<string, int> _index;
     private readonly string[] _cells;
+    private readonly ArrayBufferWriter<byte> _buffer = new(256);
+    private readonly Utf8JsonWriter _writer;
 
     private SchemaColumns(string[] names)
     {
         Names = names;
         _cells = new string[names.Length];
+        _writer = new Utf8JsonWriter(_buffer, RowJson.WriterOptions);
         _index = new Dictionary<string, int>(names.Length, StringComparer.Ordinal);
         for (var i = 0; i < names.Length; i++)
         {
@@ -60,11 +66,21 @@ public sealed class SchemaColumns
                 {
                     JsonValueKind.String => property.Value.GetString()!,
                     JsonValueKind.Null => "",
-                    // Numbers, true/false, and objects and arrays as the compact JSON the worker stored.
+                    // The worker keeps an answer's own text when it is on one line, spaces and all: written again, compactly.
+                    JsonValueKind.Object or JsonValueKind.Array => Compact(property.Value),
                     _ => property.Value.GetRawText(),
                 };
             }
         }
         return _cells;
+    }
+
+    private string Compact(JsonElement value)
+    {
+        _buffer.ResetWrittenCount();
+        _writer.Reset(_buffer);
+        value.WriteTo(_writer);
+        _writer.Flush();
+        return Encoding.UTF8.GetString(_buffer.WrittenSpan);
     }
 }

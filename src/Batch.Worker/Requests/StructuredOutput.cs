@@ -32,16 +32,16 @@ internal sealed class StructuredOutput
     private static readonly JsonWriterOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private readonly JsonSchema _schema;
-    private readonly JsonObject _schemaNode;
+    private readonly SerializedJson _schemaJson;
     private readonly OutputMode _mode;
     private readonly IReadOnlyList<ModelSetting> _settings;
     private readonly string _jobModel;
     private readonly AnswerFormat _jobModelFormat;
 
-    private StructuredOutput(JsonSchema schema, JsonObject schemaNode, OutputMode mode, int retries, IReadOnlyList<ModelSetting> settings, string jobModel)
+    private StructuredOutput(JsonSchema schema, SerializedJson schemaJson, OutputMode mode, int retries, IReadOnlyList<ModelSetting> settings, string jobModel)
     {
         _schema = schema;
-        _schemaNode = schemaNode;
+        _schemaJson = schemaJson;
         _mode = mode;
         Retries = retries;
         _settings = settings;
@@ -76,7 +76,7 @@ internal sealed class StructuredOutput
             throw new ArgumentException(e.Message, nameof(job), e);
         }
         var node = JsonNode.Parse(job.OutputSchema) as JsonObject ?? throw new ArgumentException("The output schema is not a JSON object.", nameof(job));
-        return new StructuredOutput(schema, node, job.OutputMode, job.SchemaRetries, settings, job.Model);
+        return new StructuredOutput(schema, new SerializedJson(node), job.OutputMode, job.SchemaRetries, settings, job.Model);
     }
 
     /// <summary>How the schema is asked of <paramref name="model"/>: what <see cref="Apply"/> chose for a request naming it.</summary>
@@ -90,7 +90,7 @@ internal sealed class StructuredOutput
         {
             body["output_config"] = new JsonObject
             {
-                ["format"] = new JsonObject { ["type"] = "json_schema", ["schema"] = _schemaNode.DeepClone() },
+                ["format"] = new JsonObject { ["type"] = "json_schema", ["schema"] = _schemaJson.ToNode() },
             };
             return format;
         }
@@ -99,7 +99,7 @@ internal sealed class StructuredOutput
         {
             body["tools"] = tools = [];
         }
-        tools.Add(new JsonObject { ["name"] = OutputTool.Name, ["description"] = ToolDescription, ["input_schema"] = _schemaNode.DeepClone() });
+        tools.Add(new JsonObject { ["name"] = OutputTool.Name, ["description"] = ToolDescription, ["input_schema"] = _schemaJson.ToNode() });
         body["tool_choice"] = new JsonObject { ["type"] = "tool", ["name"] = OutputTool.Name };
         return format;
     }
@@ -120,7 +120,7 @@ internal sealed class StructuredOutput
             {
                 return AnswerCheck.Mismatch(message.OutputText, $"The answer has no call of the '{OutputTool.Name}' tool.");
             }
-            var json = Serialize(input);
+            var json = OneLine(input);
             return Validate(input, json, compact: json);
         }
         var text = message.OutputText;
@@ -135,11 +135,11 @@ internal sealed class StructuredOutput
         }
         using (document)
         {
-            return Validate(document.RootElement, text, compact: null);
+            return Validate(document.RootElement, text, compact: IsOneLine(text) ? text : null);
         }
     }
 
-    /// <param name="compact">The answer already as compact JSON, when it is.</param>
+    /// <param name="compact">The answer already as JSON on one line, when it is.</param>
     private AnswerCheck Validate(JsonElement answer, string text, string? compact)
     {
         if (_schema.Evaluate(answer, Quick).IsValid)
@@ -185,7 +185,15 @@ internal sealed class StructuredOutput
 
     /// <summary>The answer as text: the model's text, or in tool mode the tool's input as JSON.</summary>
     private static string Text(MessageResponse message, AnswerFormat format) =>
-        format == AnswerFormat.Tool && ToolInput(message.Content) is { } input ? Serialize(input) : message.OutputText;
+        format == AnswerFormat.Tool && ToolInput(message.Content) is { } input ? OneLine(input) : message.OutputText;
+
+    /// <summary>
+    /// The value's JSON on one line, as a JSONL results line embeds it: its own text when it has no line break (answers
+    /// mostly come compact), else written again compactly. JSON strings escape line breaks, so any is whitespace.
+    /// </summary>
+    private static string OneLine(JsonElement element) => element.GetRawText() is var raw && IsOneLine(raw) ? raw : Serialize(element);
+
+    private static bool IsOneLine(string json) => json.AsSpan().IndexOfAny('\n', '\r') < 0;
 
     private static string Serialize(JsonElement element)
     {
