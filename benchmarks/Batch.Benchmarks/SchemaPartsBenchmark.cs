@@ -18,11 +18,6 @@ namespace Batch.Benchmarks;
 /// </summary>
 public sealed class SchemaPartsBenchmark : IBenchmark
 {
-    private const string Schema = """
-        {"type": "object", "properties": {"sentiment": {"type": "string", "enum": ["positive", "neutral", "negative"]},
-         "reason": {"type": "string"}}, "required": ["sentiment", "reason"], "additionalProperties": false}
-        """;
-
     private const string Input = """{"id":"17","text":"Arrived quickly, works as described."}""";
 
     public string Name => "schema-parts";
@@ -37,7 +32,7 @@ public sealed class SchemaPartsBenchmark : IBenchmark
         var account = new ProviderAccount { Name = "default", BaseUrl = simulator.BaseUrl.ToString(), ApiKeyReference = "Anthropic:ApiKey" };
         Console.WriteLine($"{"variant",-12} {"request",8} {"answer",7} | {"build + write body",20} | {"read answer",16} | {"check answer",16} | {"total",8}");
         var totals = new Dictionary<string, double>();
-        (string, string?, OutputMode)[] variants = [("none", null, OutputMode.Auto), ("json_schema", Schema, OutputMode.JsonSchema), ("tool", Schema, OutputMode.Tool)];
+        var variants = SchemaValidationBenchmark.Variants;
         // The first pass compiles and optimises the code every variant shares; only the second is shown.
         foreach (var (pass, (label, schema, mode)) in variants.Select(v => (0, v)).Concat(variants.Select(v => (1, v))))
         {
