@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 
 namespace Batch.Budgets;
@@ -11,10 +10,8 @@ public sealed class JobCalibration(IOptions<BudgetOptions> options, TimeProvider
 {
     // The seed counts as this many tokens of evidence, so a job's first few rows move the ratio but one outlier does not.
     private const double PriorTokens = 500;
-    private static readonly TimeSpan Idle = TimeSpan.FromHours(1);
 
-    private readonly ConcurrentDictionary<Guid, JobStats> _jobs = new();
-    private long _nextSweep;
+    private readonly RunningJobsMap<JobStats> _jobs = new(time);
 
     public int EstimateInputTokens(Guid jobId, int promptCharacters, int cachedPrefixCharacters) =>
         (int)Math.Ceiling(Math.Max(0, promptCharacters - cachedPrefixCharacters) * TokensPerCharacter(jobId));
@@ -48,7 +45,6 @@ public sealed class JobCalibration(IOptions<BudgetOptions> options, TimeProvider
     /// <summary>Learns from one answered request: its prompt size and the input tokens (cached included) and output it came to.</summary>
     public void Learn(Guid jobId, int promptCharacters, long inputTokens, long outputTokens)
     {
-        var now = time.GetUtcNow();
         var stats = _jobs.GetOrAdd(jobId, static _ => new JobStats());
         lock (stats)
         {
@@ -59,24 +55,6 @@ public sealed class JobCalibration(IOptions<BudgetOptions> options, TimeProvider
             }
             stats.OutputTokens += outputTokens;
             stats.Answers++;
-            stats.LastUsed = now;
-        }
-        SweepIdle(now);
-    }
-
-    private void SweepIdle(DateTimeOffset now)
-    {
-        var due = Interlocked.Read(ref _nextSweep);
-        if (now.UtcTicks < due || Interlocked.CompareExchange(ref _nextSweep, (now + Idle).UtcTicks, due) != due)
-        {
-            return;
-        }
-        foreach (var (jobId, stats) in _jobs)
-        {
-            if (now - stats.LastUsed > Idle)
-            {
-                _jobs.TryRemove(jobId, out _);
-            }
         }
     }
 
@@ -86,6 +64,5 @@ public sealed class JobCalibration(IOptions<BudgetOptions> options, TimeProvider
         public double InputTokens;
         public double OutputTokens;
         public int Answers;
-        public DateTimeOffset LastUsed;
     }
 }

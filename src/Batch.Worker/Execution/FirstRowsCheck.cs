@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using Batch.Budgets;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -11,7 +11,7 @@ namespace Batch.Worker.Execution;
 /// that error as its reason instead of sending the rest of the file. The look happens once per job, marked on the job in
 /// the statement that pauses it, so whoever reads the mark reads the pause too, and a job resumed after it goes on.
 /// </summary>
-internal sealed class FirstRowsCheck(NpgsqlDataSource dataSource, JobTransitions transitions, IOptions<WorkerOptions> options)
+internal sealed class FirstRowsCheck(NpgsqlDataSource dataSource, JobTransitions transitions, IOptions<WorkerOptions> options, TimeProvider time)
 {
     private static readonly string[] SharedErrorTypes = ["not_found_error", "invalid_request_error", "permission_error"];
 
@@ -33,7 +33,7 @@ internal sealed class FirstRowsCheck(NpgsqlDataSource dataSource, JobTransitions
         """;
 
     // Jobs this process knows are past the look, so their later failures cost no round trip.
-    private readonly ConcurrentDictionary<Guid, bool> _looked = new();
+    private readonly RunningJobsMap<bool> _looked = new(time);
 
     public int Rows => options.Value.FailFastRows;
 
@@ -56,7 +56,7 @@ internal sealed class FirstRowsCheck(NpgsqlDataSource dataSource, JobTransitions
             await using var reader = await progress.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken) || reader.GetBoolean(0))
             {
-                _looked.TryAdd(jobId, true);
+                _looked.GetOrAdd(jobId, static _ => true);
                 return false;
             }
             if (reader.GetInt32(1) < Rows)
@@ -83,7 +83,7 @@ internal sealed class FirstRowsCheck(NpgsqlDataSource dataSource, JobTransitions
                     "Fix the spec (the model's name, a parameter) and upload the file again, or resume to send the remaining rows anyway.";
             }
         }
-        _looked.TryAdd(jobId, true);
+        _looked.GetOrAdd(jobId, static _ => true);
         if (reason is null)
         {
             await using var mark = dataSource.CreateCommand("UPDATE batch.jobs SET first_rows_checked = true WHERE id = $1 AND NOT first_rows_checked");

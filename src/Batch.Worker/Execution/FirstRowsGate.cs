@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using Batch.Budgets;
 using Npgsql;
 
 namespace Batch.Worker.Execution;
@@ -14,7 +14,7 @@ internal sealed class FirstRowsGate(NpgsqlDataSource dataSource, FirstRowsCheck 
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 
-    private readonly ConcurrentDictionary<Guid, JobGate> _jobs = new();
+    private readonly RunningJobsMap<JobGate> _jobs = new(time);
 
     /// <summary>What a row waiting at the gate does next.</summary>
     public enum Decision

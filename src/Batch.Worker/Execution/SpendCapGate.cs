@@ -1,7 +1,7 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Batch.Budgets;
 using Microsoft.Extensions.Options;
 
 namespace Batch.Worker.Execution;
@@ -33,11 +33,7 @@ internal sealed partial class SpendCapGate(SpendCapStore store, TimeProvider tim
     public const int ToolUseAllowanceTokens = 1_024;
     private static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(1);
 
-    private readonly ConcurrentDictionary<Guid, CapsCheck> _caps = new();
-
-    // One row of a job per process waits for room at a time; the others queue behind it rather than each polling.
-    // Both maps hold an entry per job this process ran: small, and kept for the process's life.
-    private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _jobs = new();
+    private readonly RunningJobsMap<JobCaps> _jobs = new(time);
 
     public async Task<CapOutcome> ReserveAsync(
         JobContext job, ClaimedRow row, Guid leaseToken, JsonObject body, string model, int maxTokens, ChunkControl control, CancellationToken stopping)
@@ -58,7 +54,7 @@ internal sealed partial class SpendCapGate(SpendCapStore store, TimeProvider tim
         // A schema job may send the row again for each schema retry, and every answer is paid: the row's worst case is all of them.
         var worstCase = worstCaseOfOneSend * (1 + (job.Output?.Retries ?? 0));
 
-        var gate = _jobs.GetOrAdd(job.Id, static _ => new SemaphoreSlim(1, 1));
+        var gate = _jobs.GetOrAdd(job.Id, static _ => new JobCaps()).OneWaiter;
         await gate.WaitAsync(stopping);
         try
         {
@@ -116,7 +112,7 @@ internal sealed partial class SpendCapGate(SpendCapStore store, TimeProvider tim
     private Task<(bool JobCapped, bool AccountLimited)> CapsAsync(Guid jobId, CancellationToken cancellationToken)
     {
         var now = time.GetTimestamp();
-        var check = _caps.GetOrAdd(jobId, static _ => new CapsCheck());
+        var check = _jobs.GetOrAdd(jobId, static _ => new JobCaps()).Check;
         lock (check)
         {
             if (check.Reading is null || check.Reading.IsFaulted
@@ -139,6 +135,14 @@ internal sealed partial class SpendCapGate(SpendCapStore store, TimeProvider tim
     private static string Usd(decimal amount) => "$" + amount.ToString("0.########", CultureInfo.InvariantCulture);
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    private sealed class JobCaps
+    {
+        /// <summary>One row of a job per process waits for room at a time; the others queue behind it rather than each polling.</summary>
+        public SemaphoreSlim OneWaiter { get; } = new(1, 1);
+
+        public CapsCheck Check { get; } = new();
+    }
 
     private sealed class CapsCheck
     {
