@@ -160,6 +160,7 @@ public class JobExecutionTests(PostgresDatabase database) : IClassFixture<Postgr
 
         var recorded = await ReadRowsAsync(database, jobId);
         var stats = simulator.GetStats();
+        Assert.True(job.Counters.FailedRows == 0, string.Join("; ", recorded.Where(r => r.Status == RowStatus.Failed).Select(r => $"row {r.Seq}: {r.ErrorType}: {r.ErrorMessage}")));
         Assert.Equal((rows, 0), (job.Counters.SucceededRows, job.Counters.FailedRows));
         Assert.True(stats.Faults.Overloaded > 0 && stats.Faults.ServerError > 0 && stats.Faults.DroppedConnection > 0, $"faults: {stats.Faults}");
         Assert.Contains(recorded, row => row.Attempts > 1);

@@ -124,7 +124,8 @@ internal sealed class RowProcessor(
                     await budgets.SettleAsync(lease, attempt, CancellationToken.None);
                     return attempt;
                 },
-                stopping));
+                stopping,
+                waitOutOpenCircuit: true));
             var (last, attempts) = (answers.Last, answers.Attempts);
 
             if (answers.Answer is not null && warms)
