@@ -24,6 +24,8 @@ public static class Extensions
             InitialData = [new("Logging:LogLevel:System.Net.Http.HttpClient", nameof(LogLevel.Warning))],
         });
         services.Configure<WorkerOptions>(configuration.GetSection(WorkerOptions.SectionName));
+        var shutdownTimeout = ShutdownTimeout(configuration);
+        services.Configure<HostOptions>(options => options.ShutdownTimeout = shutdownTimeout + WorkerOptions.ShutdownMargin);
         builder.AddBatchTelemetry("batch-worker");
         services.AddOperationsListener(configuration.GetValue($"{WorkerOptions.SectionName}:{nameof(WorkerOptions.MetricsPort)}", WorkerOptions.DefaultMetricsPort));
         builder.AddBatchMessages();
@@ -68,7 +70,7 @@ public static class Extensions
             options.WorkerCount = configuration.GetValue("Batch:Worker:ControlWorkers", 2);
             // Webhook retries are scheduled jobs: this is how late one may start.
             options.SchedulePollingInterval = configuration.GetValue("Batch:Worker:SchedulePollingInterval", TimeSpan.FromSeconds(15));
-            options.ShutdownTimeout = TimeSpan.FromSeconds(30);
+            options.ShutdownTimeout = shutdownTimeout;
         });
         // Each chunk keeps many requests in flight with async I/O, so a handful of threads per process is enough.
         services.AddHangfireServer(options =>
@@ -76,7 +78,7 @@ public static class Extensions
             options.ServerName = serverName + ":rows";
             options.Queues = [BatchQueues.Rows];
             options.WorkerCount = configuration.GetValue("Batch:Worker:HangfireWorkers", 8);
-            options.ShutdownTimeout = TimeSpan.FromSeconds(30);
+            options.ShutdownTimeout = shutdownTimeout;
         });
         return builder;
     }
@@ -106,7 +108,10 @@ public static class Extensions
             options.WorkerCount = settings.Workers;
             // Delayed ticks are due to the second; the default 15 s polling would add up to that to every poll interval.
             options.SchedulePollingInterval = settings.SchedulePollingInterval;
-            options.ShutdownTimeout = TimeSpan.FromSeconds(30);
+            options.ShutdownTimeout = ShutdownTimeout(builder.Configuration);
         });
     }
+
+    private static TimeSpan ShutdownTimeout(IConfiguration configuration) =>
+        configuration.GetValue($"{WorkerOptions.SectionName}:{nameof(WorkerOptions.ShutdownTimeout)}", new WorkerOptions().ShutdownTimeout);
 }

@@ -38,4 +38,16 @@ public sealed class WorkerOptions
 
     /// <summary>How often a process looks for running jobs whose rows nobody works on (their worker died) and restarts them.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long each Hangfire server waits, once the process is asked to stop, for its jobs to give their rows back; after
+    /// it, the server abandons what still runs and logs which of its dispatchers did not stop.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// What the host allows beyond <see cref="ShutdownTimeout"/> for the services that stop after the Hangfire servers, the
+    /// result writer first: without it a server that takes its full timeout would leave them a token already cancelled.
+    /// </summary>
+    public static readonly TimeSpan ShutdownMargin = TimeSpan.FromSeconds(15);
 }
