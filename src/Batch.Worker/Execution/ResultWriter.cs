@@ -19,7 +19,10 @@ internal sealed partial class ResultWriter(NpgsqlDataSource dataSource, IOptions
     // the UPDATE returned and the cost rollup, the account's monthly spend, the job's minute sample and its error counts
     // (the dashboard's charts and error list) by the same rows: none can drift from the rows. Jobs are locked, and the
     // other rows upserted, in key order, so concurrent writers never deadlock.
-    private const string FlushSql = """
+    // "status + 0 = 1", not "status = 1": the latter lets the planner use the small partial index of leased rows, keyed by
+    // job alone, and join on it by job_id with seq as a filter, reading every leased row of the job once per row written
+    // (17 to 80 ms a flush, seen with auto_explain). Without it each row is found by its primary key.
+    internal const string FlushSql = """
         WITH input AS (
             SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::smallint[], $5::smallint[], $6::text[], $7::text[],
                 $8::text[], $9::text[], $10::int[], $11::int[], $12::int[], $13::int[], $14::int[], $15::text[], $16::text[],
@@ -39,7 +42,7 @@ internal sealed partial class ResultWriter(NpgsqlDataSource dataSource, IOptions
                 error_message = u.error_message, cost_usd = u.cost_usd, model = u.model, delivery = u.delivery, output_parsed = u.parsed::json,
                 completed_at = now()
             FROM input u
-            WHERE r.job_id = u.job_id AND r.seq = u.seq AND r.status = 1 AND r.lease_token = u.lease_token
+            WHERE r.job_id = u.job_id AND r.seq = u.seq AND r.status + 0 = 1 AND r.lease_token = u.lease_token
             RETURNING r.job_id, r.seq, r.status, r.input_tokens, r.cache_write5m_tokens, r.cache_write1h_tokens, r.cache_read_tokens,
                       r.output_tokens, r.cost_usd, r.model, u.attempts, u.price_id, u.cache_savings, u.batch_savings, u.delivery, r.error_type,
                       r.error_message),
@@ -194,6 +197,20 @@ internal sealed partial class ResultWriter(NpgsqlDataSource dataSource, IOptions
             rows[i] = batch[i].Result;
         }
         await using var command = dataSource.CreateCommand(FlushSql);
+        AddFlushParameters(command, rows);
+
+        var written = new HashSet<(Guid, int)>(n);
+        await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
+        while (await reader.ReadAsync(CancellationToken.None))
+        {
+            written.Add((reader.GetGuid(0), reader.GetInt32(1)));
+        }
+        return written;
+    }
+
+    /// <summary>The parameters of <see cref="FlushSql"/>: one array per column, in the order of its <c>unnest</c>.</summary>
+    internal static void AddFlushParameters(NpgsqlCommand command, RowResult[] rows)
+    {
         Add(command, rows, r => r.JobId);
         Add(command, rows, r => r.Seq);
         Add(command, rows, r => r.LeaseToken);
@@ -222,14 +239,6 @@ internal sealed partial class ResultWriter(NpgsqlDataSource dataSource, IOptions
         Add(command, rows, r => r.BatchSavingsUsd);
         Add(command, rows, r => (short)r.Delivery);
         Add(command, rows, r => r.OutputParsed);
-
-        var written = new HashSet<(Guid, int)>(n);
-        await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
-        while (await reader.ReadAsync(CancellationToken.None))
-        {
-            written.Add((reader.GetGuid(0), reader.GetInt32(1)));
-        }
-        return written;
     }
 
     private static void Add<T>(NpgsqlCommand command, RowResult[] rows, Func<RowResult, T> column) =>
