@@ -78,6 +78,7 @@ internal sealed partial class ChunkExecution(RowStore store, ChunkActivityStore 
         try
         {
             var claimed = 0;
+            var after = 0;
             while (!stopping.IsCancellationRequested)
             {
                 var wanted = Math.Min(ClaimSize(settings), (rowLimit ?? int.MaxValue) - claimed);
@@ -85,7 +86,7 @@ internal sealed partial class ChunkExecution(RowStore store, ChunkActivityStore 
                 {
                     break;
                 }
-                var batch = await store.ClaimAsync(jobId, wanted, leaseToken, settings.LeaseDuration, stopping);
+                var batch = await store.ClaimAsync(jobId, wanted, leaseToken, settings.LeaseDuration, after, stopping);
                 if (batch.Count == 0)
                 {
                     // Rows other claims hold may still come back (their worker may die): wait for them unless this is the warm-up.
@@ -97,6 +98,8 @@ internal sealed partial class ChunkExecution(RowStore store, ChunkActivityStore 
                     continue;
                 }
                 claimed += batch.Count;
+                // Sorted by seq: the last is the furthest this chunk has come.
+                after = batch[^1].Seq;
                 control.RowsClaimed(batch.Count);
                 foreach (var row in batch)
                 {

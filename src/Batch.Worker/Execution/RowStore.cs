@@ -17,6 +17,9 @@ internal sealed class RowStore(NpgsqlDataSource dataSource, JobTransitions trans
     // Expired leases first (a dead worker's rows), then pending rows in file order; SKIP LOCKED lets any
     // number of chunks in any number of processes claim side by side without waiting on each other. A new claim
     // starts without a spend-cap reservation: an expired claim's reservation ends with its lease.
+    // Pending rows are sought after $5, the last row the chunk claimed: a job's rows are done in file order, so without it
+    // each claim could walk every row done so far (the planner may well read the primary key, all of the job's rows,
+    // rather than the partial index of pending ones), and a claim's cost grew with the job's progress.
     private const string ClaimSql = """
         WITH expired AS (
             SELECT job_id, seq FROM batch.job_rows
@@ -24,7 +27,7 @@ internal sealed class RowStore(NpgsqlDataSource dataSource, JobTransitions trans
             LIMIT $2 FOR UPDATE SKIP LOCKED),
         pending AS (
             SELECT job_id, seq FROM batch.job_rows
-            WHERE job_id = $1 AND status = 0
+            WHERE job_id = $1 AND status = 0 AND seq > $5
             ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED),
         picked AS (
             SELECT job_id, seq FROM expired UNION ALL SELECT job_id, seq FROM pending LIMIT $2)
@@ -39,12 +42,18 @@ internal sealed class RowStore(NpgsqlDataSource dataSource, JobTransitions trans
     /// Claims up to <paramref name="count"/> rows, expanding the job's uploaded blocks into rows when too few are
     /// left: rows exist only once somebody is about to need them.
     /// </summary>
-    public async Task<List<ClaimedRow>> ClaimAsync(Guid jobId, int count, Guid leaseToken, TimeSpan lease, CancellationToken cancellationToken)
+    /// <param name="after">Look for pending rows after this seq first (the last one the caller claimed; 0 at first).</param>
+    public async Task<List<ClaimedRow>> ClaimAsync(Guid jobId, int count, Guid leaseToken, TimeSpan lease, int after, CancellationToken cancellationToken)
     {
-        var rows = await ClaimRowsAsync(jobId, count, leaseToken, lease, cancellationToken);
+        var rows = await ClaimRowsAsync(jobId, count, leaseToken, lease, after, cancellationToken);
         while (rows.Count < count && await MaterializeAsync(jobId, cancellationToken))
         {
-            rows.AddRange(await ClaimRowsAsync(jobId, count - rows.Count, leaseToken, lease, cancellationToken));
+            rows.AddRange(await ClaimRowsAsync(jobId, count - rows.Count, leaseToken, lease, after, cancellationToken));
+        }
+        if (rows.Count < count && after > 0)
+        {
+            // Rows given back behind the caller (by a chunk that stopped) are claimed once none is left ahead of it.
+            rows.AddRange(await ClaimRowsAsync(jobId, count - rows.Count, leaseToken, lease, 0, cancellationToken));
         }
         rows.Sort(static (a, b) => a.Seq.CompareTo(b.Seq));
         return rows;
@@ -66,13 +75,14 @@ internal sealed class RowStore(NpgsqlDataSource dataSource, JobTransitions trans
         }
     }
 
-    private async Task<List<ClaimedRow>> ClaimRowsAsync(Guid jobId, int count, Guid leaseToken, TimeSpan lease, CancellationToken cancellationToken)
+    private async Task<List<ClaimedRow>> ClaimRowsAsync(Guid jobId, int count, Guid leaseToken, TimeSpan lease, int after, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(ClaimSql);
         command.Parameters.Add(new() { Value = jobId });
         command.Parameters.Add(new() { Value = count });
         command.Parameters.Add(new() { Value = leaseToken });
         command.Parameters.Add(new() { Value = lease, NpgsqlDbType = NpgsqlDbType.Interval });
+        command.Parameters.Add(new() { Value = after });
         var rows = new List<ClaimedRow>(count);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
