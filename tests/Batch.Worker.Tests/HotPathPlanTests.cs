@@ -18,17 +18,14 @@ public class HotPathPlanTests(PostgresDatabase database) : IClassFixture<Postgre
     [Fact]
     public async Task Writing_results_does_not_read_every_leased_row_of_the_job_for_each_row_written()
     {
-        // The statistics are taken while no row is leased, as autovacuum may find them between two jobs: the partial index
-        // of leased rows then looks nearly empty, and a join through it by job_id looks cheap.
         // The worker migrates the database and writes its default account; the job is never started.
         using var worker = await TestHosts.StartWorkerAsync(database.ConnectionString);
         var jobId = await CreateTemplateJobAsync(database, 5_000, systemPrompt: null);
         await using var connection = new NpgsqlConnection(database.ConnectionString);
         await connection.OpenAsync();
-        await using (var analyze = new NpgsqlCommand("ANALYZE batch.job_rows", connection))
-        {
-            await analyze.ExecuteNonQueryAsync();
-        }
+        // The statistics are taken while no row is leased, as autovacuum may find them between two jobs: the partial index
+        // of leased rows then looks nearly empty, and a join through it by job_id looks cheap.
+        await ExecuteAsync(connection, "ANALYZE batch.job_rows");
         var lease = Guid.CreateVersion7();
         await using (var claim = new NpgsqlCommand(
             "UPDATE batch.job_rows SET status = 1, lease_token = $2, lease_expires_at = now() + interval '1 hour' WHERE job_id = $1 AND seq <= 1000", connection))
