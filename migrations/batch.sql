@@ -14,7 +14,7 @@ START TRANSACTION;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
         IF NOT EXISTS(SELECT 1 FROM pg_namespace WHERE nspname = 'batch') THEN
             CREATE SCHEMA batch;
         END IF;
@@ -23,7 +23,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE TABLE batch.api_keys (
         id uuid NOT NULL,
         project character varying(64) NOT NULL,
@@ -40,7 +40,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE TABLE batch.cost_rollups (
         id bigint GENERATED ALWAYS AS IDENTITY,
         hour timestamp with time zone NOT NULL,
@@ -67,7 +67,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE TABLE batch.model_prices (
         id uuid NOT NULL,
         model_prefix character varying(200) NOT NULL,
@@ -85,7 +85,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE TABLE batch.model_settings (
         model_prefix character varying(200) NOT NULL,
         model_class character varying(100) NOT NULL,
@@ -99,7 +99,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE TABLE batch.project_settings (
         project character varying(64) NOT NULL,
         webhook_url character varying(2048),
@@ -112,7 +112,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE TABLE batch.provider_accounts (
         id uuid NOT NULL,
         name character varying(64) NOT NULL,
@@ -138,7 +138,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE TABLE batch.account_monthly_spend (
         account_id uuid NOT NULL,
         month date NOT NULL,
@@ -151,7 +151,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE TABLE batch.jobs (
         id uuid NOT NULL,
         project character varying(64) NOT NULL,
@@ -215,7 +215,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE TABLE batch.rate_budgets (
         account_id uuid NOT NULL,
         model_class character varying(100) NOT NULL,
@@ -239,7 +239,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE TABLE batch.account_cap_pauses (
         job_id uuid NOT NULL,
         account_id uuid NOT NULL,
@@ -254,7 +254,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE TABLE batch.job_cache_warmups (
         job_id uuid NOT NULL,
         model text NOT NULL,
@@ -269,7 +269,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE TABLE batch.job_chunk_activity (
         job_id uuid NOT NULL,
         chunk_id uuid NOT NULL,
@@ -284,7 +284,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE TABLE batch.job_error_counts (
         job_id uuid NOT NULL,
         error_type character varying(100) NOT NULL,
@@ -298,7 +298,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE TABLE batch.job_input_blocks (
         job_id uuid NOT NULL,
         first_seq integer NOT NULL,
@@ -312,7 +312,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE TABLE batch.job_minutes (
         job_id uuid NOT NULL,
         minute timestamp with time zone NOT NULL,
@@ -332,7 +332,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE TABLE batch.job_rows (
         job_id uuid NOT NULL,
         seq integer NOT NULL,
@@ -372,7 +372,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE TABLE batch.job_schedules (
         id uuid NOT NULL,
         project character varying(64) NOT NULL,
@@ -392,7 +392,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE TABLE batch.job_webhook_events (
         id uuid NOT NULL DEFAULT (gen_random_uuid()),
         job_id uuid NOT NULL,
@@ -414,7 +414,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE TABLE batch.provider_batch_polls (
         job_id uuid NOT NULL,
         tick_id uuid NOT NULL,
@@ -428,7 +428,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE TABLE batch.provider_batches (
         id uuid NOT NULL,
         job_id uuid NOT NULL,
@@ -458,7 +458,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE TABLE batch.rate_budget_usage (
         account_id uuid NOT NULL,
         model_class character varying(100) NOT NULL,
@@ -475,7 +475,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     INSERT INTO batch.model_prices (id, batch_multiplier, cache_read_per_m_tok, cache_write1h_per_m_tok, cache_write5m_per_m_tok, effective_from, input_per_m_tok, model_prefix, output_per_m_tok)
     VALUES ('5fb1e1a0-0001-4000-8000-000000000001', 0.5, 0.5, 10.0, 6.25, TIMESTAMPTZ '2025-01-01T00:00:00+00:00', 5.0, 'claude-opus-4-5', 25.0);
     INSERT INTO batch.model_prices (id, batch_multiplier, cache_read_per_m_tok, cache_write1h_per_m_tok, cache_write5m_per_m_tok, effective_from, input_per_m_tok, model_prefix, output_per_m_tok)
@@ -497,7 +497,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
     VALUES ('claude-3-5-haiku', TRUE, 2048, 'haiku-3');
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
@@ -507,7 +507,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class, structured_outputs)
     VALUES ('claude-haiku-4-5', FALSE, 4096, 'haiku-4.5', TRUE);
     END IF;
@@ -515,7 +515,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
     VALUES ('claude-opus-4-1', FALSE, 1024, 'opus-4.1');
     END IF;
@@ -523,7 +523,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class, structured_outputs)
     VALUES ('claude-opus-4-5', FALSE, 4096, 'opus-4.5+', TRUE);
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class, structured_outputs)
@@ -533,7 +533,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
     VALUES ('claude-opus-4-7', FALSE, 4096, 'opus-4.5+');
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
@@ -543,7 +543,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class, structured_outputs)
     VALUES ('claude-sonnet-4-5', FALSE, 1024, 'sonnet-4', TRUE);
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class, structured_outputs)
@@ -553,7 +553,7 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     INSERT INTO batch.model_settings (model_prefix, cache_reads_count_toward_input_tpm, min_cacheable_tokens, model_class)
     VALUES ('claude-sonnet-5', FALSE, 2048, 'sonnet-5');
     END IF;
@@ -561,198 +561,198 @@ END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE INDEX ix_account_cap_pauses_account_id ON batch.account_cap_pauses (account_id);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_api_keys_key_hash ON batch.api_keys (key_hash);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE INDEX ix_cost_rollups_job_id ON batch.cost_rollups (job_id);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE UNIQUE INDEX ux_cost_rollups_bucket ON batch.cost_rollups (hour, project, account_id, model, job_id, price_id, delivery) NULLS NOT DISTINCT;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
-    CREATE UNIQUE INDEX ix_job_rows_job_id_custom_id ON batch.job_rows (job_id, custom_id);
-    END IF;
-END $EF$;
-
-DO $EF$
-BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE INDEX ix_job_rows_leased ON batch.job_rows (job_id, lease_expires_at) WHERE status = 1;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE INDEX ix_job_rows_pending ON batch.job_rows (job_id, seq) WHERE status = 0;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE INDEX ix_job_rows_recorded ON batch.job_rows (job_id, completed_at DESC) WHERE status IN (2, 3);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE INDEX ix_job_rows_reserved ON batch.job_rows (job_id) INCLUDE (reserved_usd) WHERE status = 1 AND reserved_usd IS NOT NULL;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
+    CREATE UNIQUE INDEX ux_job_rows_custom_id ON batch.job_rows (custom_id, job_id);
+    END IF;
+END $EF$;
+
+DO $EF$
+BEGIN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE INDEX ix_job_schedules_project ON batch.job_schedules (project);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE INDEX ix_job_schedules_source_job_id ON batch.job_schedules (source_job_id);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE INDEX ix_job_webhook_events_job_id ON batch.job_webhook_events (job_id);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE INDEX ix_job_webhook_events_next_attempt_at ON batch.job_webhook_events (next_attempt_at) WHERE delivered_at IS NULL AND gave_up_at IS NULL;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE INDEX ix_jobs_account_id ON batch.jobs (account_id);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE INDEX ix_jobs_expires_at ON batch.jobs (expires_at) WHERE expires_at IS NOT NULL;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE INDEX ix_jobs_finished_at ON batch.jobs (finished_at) WHERE finished_at IS NOT NULL;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE INDEX ix_jobs_project_created_at ON batch.jobs (project, created_at);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_jobs_project_idempotency_key ON batch.jobs (project, idempotency_key) WHERE idempotency_key IS NOT NULL;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_jobs_schedule_firing_id ON batch.jobs (schedule_firing_id) WHERE schedule_firing_id IS NOT NULL;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE INDEX ix_jobs_status ON batch.jobs (status);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_model_prices_model_prefix_effective_from ON batch.model_prices (model_prefix, effective_from);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_provider_accounts_is_default ON batch.provider_accounts (is_default) WHERE is_default;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_provider_accounts_name ON batch.provider_accounts (name);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE INDEX ix_provider_batch_polls_due_at ON batch.provider_batch_polls (due_at);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE UNIQUE INDEX ix_provider_batches_account_id_provider_batch_id ON batch.provider_batches (account_id, provider_batch_id) WHERE provider_batch_id IS NOT NULL;
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE INDEX ix_provider_batches_job_id_status ON batch.provider_batches (job_id, status);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     CREATE INDEX ix_provider_batches_open ON batch.provider_batches (account_id) INCLUDE (request_count) WHERE status IN (0, 1);
     END IF;
 END $EF$;
 
 DO $EF$
 BEGIN
-    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202050215_InitialCreate') THEN
+    IF NOT EXISTS(SELECT 1 FROM batch.__ef_migrations_history WHERE "migration_id" = '20261202173220_InitialCreate') THEN
     INSERT INTO batch.__ef_migrations_history (migration_id, product_version)
-    VALUES ('20261202050215_InitialCreate', '10.0.15');
+    VALUES ('20261202173220_InitialCreate', '10.0.15');
     END IF;
 END $EF$;
 COMMIT;

@@ -762,14 +762,14 @@ namespace Batch.Data.Migrations
 
                     NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("JobId"), new[] { "ReservedUsd" });
 
+                    b.HasIndex("CustomId", "JobId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_job_rows_custom_id");
+
                     b.HasIndex("JobId", "CompletedAt")
                         .IsDescending(false, true)
                         .HasDatabaseName("ix_job_rows_recorded")
                         .HasFilter("status IN (2, 3)");
-
-                    b.HasIndex("JobId", "CustomId")
-                        .IsUnique()
-                        .HasDatabaseName("ix_job_rows_job_id_custom_id");
 
                     b.HasIndex("JobId", "LeaseExpiresAt")
                         .HasDatabaseName("ix_job_rows_leased")

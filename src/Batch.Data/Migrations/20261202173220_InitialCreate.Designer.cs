@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Batch.Data.Migrations
 {
     [DbContext(typeof(BatchDbContext))]
-    [Migration("20261202050215_InitialCreate")]
+    [Migration("20261202173220_InitialCreate")]
     partial class InitialCreate
     {
         /// <inheritdoc />
@@ -765,14 +765,14 @@ namespace Batch.Data.Migrations
 
                     NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("JobId"), new[] { "ReservedUsd" });
 
+                    b.HasIndex("CustomId", "JobId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_job_rows_custom_id");
+
                     b.HasIndex("JobId", "CompletedAt")
                         .IsDescending(false, true)
                         .HasDatabaseName("ix_job_rows_recorded")
                         .HasFilter("status IN (2, 3)");
-
-                    b.HasIndex("JobId", "CustomId")
-                        .IsUnique()
-                        .HasDatabaseName("ix_job_rows_job_id_custom_id");
 
                     b.HasIndex("JobId", "LeaseExpiresAt")
                         .HasDatabaseName("ix_job_rows_leased")

@@ -717,13 +717,6 @@ namespace Batch.Data.Migrations
                 .Annotation("Npgsql:NullsDistinct", false);
 
             migrationBuilder.CreateIndex(
-                name: "ix_job_rows_job_id_custom_id",
-                schema: "batch",
-                table: "job_rows",
-                columns: new[] { "job_id", "custom_id" },
-                unique: true);
-
-            migrationBuilder.CreateIndex(
                 name: "ix_job_rows_leased",
                 schema: "batch",
                 table: "job_rows",
@@ -752,6 +745,13 @@ namespace Batch.Data.Migrations
                 column: "job_id",
                 filter: "status = 1 AND reserved_usd IS NOT NULL")
                 .Annotation("Npgsql:IndexInclude", new[] { "reserved_usd" });
+
+            migrationBuilder.CreateIndex(
+                name: "ux_job_rows_custom_id",
+                schema: "batch",
+                table: "job_rows",
+                columns: new[] { "custom_id", "job_id" },
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "ix_job_schedules_project",
