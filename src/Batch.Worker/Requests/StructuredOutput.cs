@@ -29,19 +29,26 @@ internal sealed class StructuredOutput
 
     private static readonly EvaluationOptions Quick = new() { OutputFormat = OutputFormat.Flag };
     private static readonly EvaluationOptions Explained = new() { OutputFormat = OutputFormat.List };
+    private static readonly SerializedJson ToolChoice = new(new JsonObject { ["type"] = "tool", ["name"] = OutputTool.Name });
     private static readonly JsonWriterOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private readonly JsonSchema _schema;
-    private readonly SerializedJson _schemaJson;
+    // Every row of the job carries the same pieces: written once, copied into each body as bytes.
+    private readonly SerializedJson _outputConfig;
+    private readonly SerializedJson _tool;
     private readonly OutputMode _mode;
     private readonly IReadOnlyList<ModelSetting> _settings;
     private readonly string _jobModel;
     private readonly AnswerFormat _jobModelFormat;
 
-    private StructuredOutput(JsonSchema schema, SerializedJson schemaJson, OutputMode mode, int retries, IReadOnlyList<ModelSetting> settings, string jobModel)
+    private StructuredOutput(JsonSchema schema, JsonObject schemaJson, OutputMode mode, int retries, IReadOnlyList<ModelSetting> settings, string jobModel)
     {
         _schema = schema;
-        _schemaJson = schemaJson;
+        _outputConfig = new SerializedJson(new JsonObject
+        {
+            ["format"] = new JsonObject { ["type"] = "json_schema", ["schema"] = schemaJson.DeepClone() },
+        });
+        _tool = new SerializedJson(new JsonObject { ["name"] = OutputTool.Name, ["description"] = ToolDescription, ["input_schema"] = schemaJson.DeepClone() });
         _mode = mode;
         Retries = retries;
         _settings = settings;
@@ -76,7 +83,7 @@ internal sealed class StructuredOutput
             throw new ArgumentException(e.Message, nameof(job), e);
         }
         var node = JsonNode.Parse(job.OutputSchema) as JsonObject ?? throw new ArgumentException("The output schema is not a JSON object.", nameof(job));
-        return new StructuredOutput(schema, new SerializedJson(node), job.OutputMode, job.SchemaRetries, settings, job.Model);
+        return new StructuredOutput(schema, node, job.OutputMode, job.SchemaRetries, settings, job.Model);
     }
 
     /// <summary>How the schema is asked of <paramref name="model"/>: what <see cref="Apply"/> chose for a request naming it.</summary>
@@ -88,10 +95,7 @@ internal sealed class StructuredOutput
         var format = FormatFor(body["model"] is JsonValue value && value.TryGetValue<string>(out var name) ? name : _jobModel);
         if (format == AnswerFormat.JsonSchema)
         {
-            body["output_config"] = new JsonObject
-            {
-                ["format"] = new JsonObject { ["type"] = "json_schema", ["schema"] = _schemaJson.ToNode() },
-            };
+            body["output_config"] = _outputConfig.ToNode();
             return format;
         }
         // Tools come first in the cache prefix, so the tool is cached with the system prompt's breakpoint.
@@ -99,8 +103,8 @@ internal sealed class StructuredOutput
         {
             body["tools"] = tools = [];
         }
-        tools.Add(new JsonObject { ["name"] = OutputTool.Name, ["description"] = ToolDescription, ["input_schema"] = _schemaJson.ToNode() });
-        body["tool_choice"] = new JsonObject { ["type"] = "tool", ["name"] = OutputTool.Name };
+        tools.Add(_tool.ToNode());
+        body["tool_choice"] = ToolChoice.ToNode();
         return format;
     }
 
