@@ -18,7 +18,7 @@ namespace Batch.Benchmarks;
 /// Each round gives a ratio per variant; the figure is their mean, with a 95% confidence interval, since one job's CPU
 /// per row moves by about 10% from job to job here. Each job starts on a vacuumed table, so no job pays for the dead rows
 /// of the ones before it.
-/// Goal: less than 10% more CPU per row with a schema. Arguments: [rows = 100000] [rounds = 3] [processes = 8]: 24 rounds, about 50 minutes.
+/// Goal: less than 10% more CPU per row with a schema. Arguments: [rows = 100000] [rounds = 3] [processes = 8]: 24 rounds, about 50 minutes on a fast machine, 70 on a slow one.
 /// </summary>
 public sealed class SchemaValidationBenchmark : IBenchmark
 {

@@ -43,7 +43,7 @@ public class HotPathPlanTests(PostgresDatabase database) : IClassFixture<Postgre
         await using var transaction = await connection.BeginTransactionAsync();
         await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, TIMING OFF) " + ResultWriter.FlushSql, connection, transaction);
         ResultWriter.AddFlushParameters(explain, results);
-        var plan = await ReadPlanAsync(explain);
+        var plan = await ReadFirstColumnAsync(explain);
         await transaction.RollbackAsync();
 
         var text = string.Join('\n', plan);
@@ -77,7 +77,7 @@ public class HotPathPlanTests(PostgresDatabase database) : IClassFixture<Postgre
         }
         await using var explain = new NpgsqlCommand("EXPLAIN (ANALYZE, TIMING OFF) " + RowStore.ClaimSql, connection, transaction);
         AddClaimParameters(explain, jobId, after: 4300);
-        var plan = await ReadPlanAsync(explain);
+        var plan = await ReadFirstColumnAsync(explain);
         await transaction.RollbackAsync();
 
         var text = string.Join('\n', plan);
@@ -105,14 +105,7 @@ public class HotPathPlanTests(PostgresDatabase database) : IClassFixture<Postgre
             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
             WHERE i.indrelid = 'batch.job_rows'::regclass AND a.attname = 'job_id' AND i.indpred IS NULL
             """, connection);
-        var led = new List<string>();
-        await using (var reader = await command.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                led.Add(reader.GetString(0));
-            }
-        }
+        var led = await ReadFirstColumnAsync(command);
 
         Assert.Equal(["pk_job_rows"], led);
         await worker.StopAsync();
@@ -133,10 +126,10 @@ public class HotPathPlanTests(PostgresDatabase database) : IClassFixture<Postgre
         await command.ExecuteNonQueryAsync();
     }
 
-    private static async Task<List<string>> ReadPlanAsync(NpgsqlCommand explain)
+    private static async Task<List<string>> ReadFirstColumnAsync(NpgsqlCommand command)
     {
         var plan = new List<string>();
-        await using var reader = await explain.ExecuteReaderAsync();
+        await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
             plan.Add(reader.GetString(0));
